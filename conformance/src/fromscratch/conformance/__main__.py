@@ -1,0 +1,5 @@
+import sys
+
+from fromscratch.conformance.cli import main
+
+sys.exit(main())

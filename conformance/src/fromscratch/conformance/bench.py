@@ -1,0 +1,129 @@
+"""Time one MNIST training epoch of each implementation against torch eager.
+
+The workload is fixed: a 784-128-64-10 relu MLP, cross-entropy, float32, plain SGD
+with learning rate 0.1, batch 128, one pass over the 60,000 training images. Torch runs
+the loop every torch tutorial writes (``randperm``, ``zero_grad``, forward, loss,
+``backward``, ``step``). All contenders run in one process, one epoch each in turn, for
+several rounds after a warm-up round; the ratio of medians is what we report, because
+absolute times on a shared machine are noisy and ratios measured side by side are not.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from fromscratch.conformance.registry import Implementation
+from fromscratch.conformance.report import environment, write_json
+from fromscratch.conformance.tolerances import SPEED_TARGETS
+
+LAYERS: Final = [784, 128, 64, 10]
+BATCH_SIZE: Final = 128
+LEARNING_RATE: Final = 0.1
+TORCH: Final = "torch"
+
+
+def torch_epoch(X: NDArray[np.float32], y: NDArray[np.int64], seed: int = 0) -> Callable[[], None]:
+    """One epoch of the standard torch eager training loop, as a reusable callable."""
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(LAYERS[0], LAYERS[1]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(LAYERS[1], LAYERS[2]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(LAYERS[2], LAYERS[3]),
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+
+    def epoch() -> None:
+        order = torch.randperm(len(X_t))
+        for start in range(0, len(X_t), BATCH_SIZE):
+            idx = order[start : start + BATCH_SIZE]
+            optimizer.zero_grad()
+            loss = loss_fn(model(X_t[idx]), y_t[idx])
+            loss.backward()
+            optimizer.step()
+
+    return epoch
+
+
+def model_epoch(
+    impl: Implementation, X: NDArray[np.float32], y: NDArray[np.int64]
+) -> Callable[[], None]:
+    """One epoch of ``impl.fit`` on the same workload."""
+    model = impl.build(LAYERS, activation="relu", loss="cross_entropy", seed=0, dtype="float32")
+
+    def epoch() -> None:
+        model.fit(X, y, epochs=1, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE)
+
+    return epoch
+
+
+def measure(contenders: dict[str, Callable[[], None]], rounds: int) -> dict[str, list[float]]:
+    """Seconds per epoch of each contender, interleaved round by round after a warm-up."""
+    for epoch in contenders.values():
+        epoch()
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, epoch in contenders.items():
+            start = time.perf_counter()
+            epoch()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def bench(impls: Sequence[Implementation], rounds: int, out: Path | None) -> dict[str, Any]:
+    """Run the benchmark, print a table of ratios, and save it to ``out``."""
+    from fromscratch.datasets import load_mnist
+
+    X, y = load_mnist("train")
+    contenders = {TORCH: torch_epoch(X, y)}
+    contenders.update({impl.name: model_epoch(impl, X, y) for impl in impls})
+    times = measure(contenders, rounds)
+    median = {name: statistics.median(ts) for name, ts in times.items()}
+
+    print(
+        f"one MNIST epoch, {'-'.join(map(str, LAYERS))} relu MLP, batch {BATCH_SIZE}, float32, "
+        f"SGD lr {LEARNING_RATE}; median of {rounds} interleaved rounds after a warm-up"
+    )
+    print(
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads, numpy {np.__version__}"
+    )
+    print()
+    names = list(contenders)
+    reference_impl = "matrix" if "matrix" in median and len(names) > 2 else None
+    header = f"{'contender':<12}{'median s':>10}{'min s':>9}{'x torch':>9}"
+    header += f"{'x matrix':>10}" if reference_impl else ""
+    print(header + "  target")
+    rows = []
+    for name in names:
+        ratio = median[name] / median[TORCH]
+        target = SPEED_TARGETS.get(name)
+        verdict = "" if target is None else f"<= {target}: {'met' if ratio <= target else 'MISSED'}"
+        line = f"{name:<12}{median[name]:>10.3f}{min(times[name]):>9.3f}{ratio:>9.2f}"
+        if reference_impl:
+            line += f"{median[name] / median[reference_impl]:>10.2f}"
+        print(f"{line}  {verdict}")
+        rows.append(
+            {
+                "contender": name,
+                "seconds": times[name],
+                "median_seconds": median[name],
+                "ratio_to_torch": ratio,
+                "target": target,
+            }
+        )
+    result = {"environment": environment(), "rounds": rounds, "results": rows}
+    if out is not None:
+        write_json(out, result)
+        print(f"\nwrote {out}")
+    return result

@@ -1,0 +1,605 @@
+"""The checks: each one measures something about an implementation and returns numbers.
+
+The pytest suite (``conformance/tests``) and the report (``python -m fromscratch.conformance
+report``) both call these functions, so a test and a report line can never disagree.
+A check returns a :class:`Measurement`; it raises only when the implementation itself
+raises where it should not, which the caller reports as a failure.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any, Final
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from fromscratch.conformance import reference
+from fromscratch.conformance.registry import Implementation
+from fromscratch.conformance.tolerances import (
+    ACCURACY_THRESHOLDS,
+    CENTRAL_DIFFERENCE_STEP,
+    TOLERANCES,
+    Dataset,
+    Tolerance,
+)
+
+ACTIVATIONS: Final = ("relu", "sigmoid", "tanh")
+LOSSES: Final = ("cross_entropy", "bce", "mse")
+N_FEATURES: Final = 4
+
+
+@dataclass
+class Measurement:
+    """One number an implementation was judged by.
+
+    For tolerance checks ``value`` is the worst ratio of error to allowed error and
+    ``bound`` is 1 (lower is better); for accuracy ``value`` is the test accuracy and
+    ``bound`` the threshold (higher is better).
+    """
+
+    check: str
+    implementation: str
+    case: str
+    value: float
+    bound: float
+    passed: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict; infinities (a check that could not run) become strings."""
+        value: float | str = self.value if math.isfinite(self.value) else str(self.value)
+        return {**asdict(self), "value": value}
+
+    def describe(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.details.items() if not isinstance(v, list))
+        verdict = "passed" if self.passed else "FAILED"
+        return (
+            f"{self.check}[{self.case}] {verdict}: "
+            f"value {self.value:.4g} vs bound {self.bound:.4g}; {extra}"
+        )
+
+
+def _within(
+    check: str, impl: Implementation, case: str, worst: float, **details: Any
+) -> Measurement:
+    return Measurement(check, impl.name, case, worst, 1.0, bool(worst <= 1.0), details)
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    """One small network and batch for the gradient and forward checks."""
+
+    activation: str
+    loss: str
+    layers: tuple[int, ...]
+    batch_size: int
+
+    @property
+    def id(self) -> str:
+        sizes = "x".join(map(str, self.layers))
+        return f"{self.activation}-{self.loss}-{sizes}-n{self.batch_size}"
+
+    @property
+    def n_classes(self) -> int:
+        return 2 if self.loss == "bce" else self.layers[-1]
+
+    def seed(self) -> int:
+        """A stable seed per case, so every run draws the same data."""
+        return zlib.crc32(self.id.encode())
+
+    def batch(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Random, non-uniform inputs (each feature its own scale and offset) and labels."""
+        rng = np.random.default_rng(self.seed())
+        scale = rng.uniform(0.5, 2.0, size=self.layers[0])
+        offset = rng.normal(size=self.layers[0])
+        X = rng.normal(size=(self.batch_size, self.layers[0])) * scale + offset
+        y = rng.integers(0, self.n_classes, size=self.batch_size)
+        return X, y.astype(np.int64)
+
+
+def _outputs(loss: str) -> int:
+    return 1 if loss == "bce" else 3
+
+
+def gradient_cases() -> list[Case]:
+    """Every activation x loss, at depths 1-3 (depth 1 is logistic / softmax regression),
+    with batch sizes 1, 5 and 16."""
+    cases = []
+    for loss in LOSSES:
+        k = _outputs(loss)
+        for hidden in [(), (7,), (6, 5)]:
+            # With no hidden layer there is no activation: one case per batch size.
+            for activation in ACTIVATIONS if hidden else ACTIVATIONS[:1]:
+                for n in (1, 5, 16):
+                    cases.append(Case(activation, loss, (N_FEATURES, *hidden, k), n))
+    return cases
+
+
+def central_difference_cases() -> list[Case]:
+    """One two-hidden-layer case per activation x loss: central differences are slow."""
+    return [Case(a, loss, (3, 5, 4, _outputs(loss)), 5) for loss in LOSSES for a in ACTIVATIONS]
+
+
+def forward_cases() -> list[tuple[Case, str]]:
+    """Every activation x loss, in float32 and float64."""
+    return [
+        (Case(a, loss, (N_FEATURES, 8, 6, _outputs(loss)), 17), dtype)
+        for loss in LOSSES
+        for a in ACTIVATIONS
+        for dtype in ("float64", "float32")
+    ]
+
+
+def _build(impl: Implementation, case: Case, dtype: str = "float64", seed: int = 0) -> Any:
+    return impl.build(
+        list(case.layers), activation=case.activation, loss=case.loss, seed=seed, dtype=dtype
+    )
+
+
+def _worst_over(tol: Tolerance, actual: Mapping[str, Any], reference: Mapping[str, Any]) -> float:
+    if set(actual) != set(reference):
+        raise AssertionError(f"keys {sorted(actual)} differ from torch's {sorted(reference)}")
+    return max(tol.worst(actual[k], reference[k]) for k in reference)
+
+
+def _max_abs(actual: Mapping[str, Any], reference: Mapping[str, Any]) -> float:
+    return max(float(np.max(np.abs(np.asarray(actual[k]) - reference[k]))) for k in reference)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def gradient_vs_torch(impl: Implementation, case: Case) -> Measurement:
+    """Loss and every gradient against torch autograd, float64, from the model's own init.
+
+    The model's state dict is loaded into ``nn.Sequential`` unchanged, which also proves
+    the torch layout. ``gradients`` must leave the parameters untouched.
+    """
+    model = _build(impl, case)
+    state = model.state_dict()
+    torch_model = reference.load(reference.sequential(list(case.layers), case.activation), state)
+    X, y = case.batch()
+
+    loss, grads = model.gradients(X, y)
+    ref_loss, ref_grads = reference.loss_and_gradients(torch_model, case.loss, X, y)
+
+    tol = TOLERANCES["gradient_vs_torch"]
+    worst = max(tol.worst(loss, ref_loss), _worst_over(tol, grads, ref_grads))
+    unchanged = all(np.array_equal(v, state[k]) for k, v in model.state_dict().items())
+    return _within(
+        "gradient_vs_torch",
+        impl,
+        case.id,
+        worst if unchanged else math.inf,
+        max_abs_error=_max_abs(grads, ref_grads),
+        loss_abs_error=abs(loss - ref_loss),
+        parameters_unchanged=unchanged,
+    )
+
+
+def central_difference(impl: Implementation, case: Case) -> Measurement:
+    r"""``gradients`` against :math:`(L(\theta + h e_i) - L(\theta - h e_i)) / 2h`, no torch.
+
+    Only the implementation's own ``loss`` and ``load_state_dict`` are used.
+    """
+    model = _build(impl, case)
+    X, y = case.batch()
+    _, grads = model.gradients(X, y)
+    state = model.state_dict()
+    h = CENTRAL_DIFFERENCE_STEP
+    numeric: dict[str, NDArray[np.float64]] = {}
+    for key, value in state.items():
+        numeric[key] = np.empty_like(value)
+        for index in np.ndindex(value.shape):
+            losses = []
+            for sign in (1.0, -1.0):
+                shifted = {k: v.copy() for k, v in state.items()}
+                shifted[key][index] += sign * h
+                model.load_state_dict(shifted)
+                losses.append(model.loss(X, y))
+            numeric[key][index] = (losses[0] - losses[1]) / (2 * h)
+    tol = TOLERANCES["central_difference"]
+    return _within(
+        "central_difference",
+        impl,
+        case.id,
+        _worst_over(tol, grads, numeric),
+        max_abs_error=_max_abs(grads, numeric),
+        step=h,
+    )
+
+
+def relu_kink(impl: Implementation, loss: str) -> Measurement:
+    """Gradients at pre-activations of exactly 0, where torch takes relu'(0) = 0.
+
+    Row 0 of X is zero and three first-layer biases are zero, so those three units of
+    row 0 sit at z = 0; a zero row of the second weight matrix and a zero bias put one
+    second-layer unit at z = 0 for every row. The check counts the zeros torch really
+    saw, so it cannot pass vacuously.
+    """
+    case = Case("relu", loss, (N_FEATURES, 6, 5, _outputs(loss)), 7)
+    model = _build(impl, case)
+    state = model.state_dict()
+    state["0.bias"][:3] = 0.0
+    state["2.weight"][0] = 0.0
+    state["2.bias"][0] = 0.0
+    model.load_state_dict(state)
+    X, y = case.batch()
+    X[0] = 0.0
+
+    torch_model = reference.load(reference.sequential(list(case.layers), "relu"), state)
+    zs = reference.pre_activations(torch_model, X)
+    zeros = int(np.sum(zs[0] == 0.0) + np.sum(zs[1] == 0.0))
+    expected_zeros = 3 + case.batch_size
+    loss_value, grads = model.gradients(X, y)
+    ref_loss, ref_grads = reference.loss_and_gradients(torch_model, loss, X, y)
+    tol = TOLERANCES["gradient_vs_torch"]
+    worst = max(tol.worst(loss_value, ref_loss), _worst_over(tol, grads, ref_grads))
+    return _within(
+        "relu_kink",
+        impl,
+        f"relu-{loss}",
+        worst if zeros >= expected_zeros else math.inf,
+        exact_zeros=zeros,
+        max_abs_error=_max_abs(grads, ref_grads),
+    )
+
+
+# --------------------------------------------------------------------------- forward
+
+
+def forward_vs_torch(impl: Implementation, case: Case, dtype: str) -> Measurement:
+    """A torch-initialised state dict loaded into the model gives torch's outputs.
+
+    Checks ``predict_proba`` (rows sum to 1), ``loss`` and ``predict`` (int64, argmax).
+    """
+    torch.manual_seed(case.seed())
+    torch_model = reference.sequential(list(case.layers), case.activation, dtype)
+    state = {k: v.detach().numpy().copy() for k, v in torch_model.state_dict().items()}
+    model = _build(impl, case, dtype=dtype)
+    model.load_state_dict(state)
+    X64, y = case.batch()
+    X = X64.astype(dtype)
+
+    proba = model.predict_proba(X)
+    value = model.loss(X, y)
+    predicted = model.predict(X)
+    ref_proba, ref_loss = reference.forward(torch_model, case.loss, X, y)
+
+    tol = TOLERANCES[f"forward_{dtype}"]
+    worst = max(tol.worst(proba, ref_proba), tol.worst(value, ref_loss))
+    # A prediction may differ from torch's only where two classes tie within round-off.
+    top2 = np.sort(ref_proba, axis=1)[:, -2:]
+    decisive = (top2[:, 1] - top2[:, 0]) > 10 * tol.atol
+    predict_ok = (
+        predicted.dtype == np.int64
+        and predicted.shape == y.shape
+        and bool(np.all(predicted[decisive] == ref_proba.argmax(axis=1)[decisive]))
+    )
+    return _within(
+        "forward_vs_torch",
+        impl,
+        f"{case.id}-{dtype}",
+        worst if predict_ok else math.inf,
+        predict_matches=predict_ok,
+        proba_dtype=str(proba.dtype),
+    )
+
+
+def state_dict_layout(impl: Implementation, dtype: str) -> Measurement:
+    """Keys, shapes and dtypes are those of ``nn.Sequential``; ``state_dict`` returns copies."""
+    layers = [N_FEATURES, 7, 6, 3]
+    model = impl.build(layers, activation="tanh", loss="cross_entropy", seed=0, dtype=dtype)
+    state = model.state_dict()
+    expected = reference.sequential(layers, "tanh", dtype).state_dict()
+    layout_ok = {k: v.shape for k, v in state.items()} == {
+        k: tuple(v.shape) for k, v in expected.items()
+    } and all(v.dtype == np.dtype(dtype) for v in state.values())
+    for value in state.values():
+        value += 1.0
+    copies = all(not np.array_equal(v, state[k]) for k, v in model.state_dict().items())
+    ok = layout_ok and copies
+    return _within(
+        "state_dict_layout",
+        impl,
+        dtype,
+        0.0 if ok else math.inf,
+        keys=sorted(state),
+        layout_matches=layout_ok,
+        returns_copies=copies,
+    )
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """A call that must raise ``error`` whose message names every fragment group.
+
+    Each group is a tuple of alternatives, matched case-insensitively.
+    """
+
+    name: str
+    call: Callable[[Callable[..., Any]], object]
+    fragments: tuple[tuple[str, ...], ...]
+    error: type[Exception] = ValueError
+
+
+def _small(build: Callable[..., Any], **kwargs: Any) -> Any:
+    options: dict[str, Any] = {"activation": "relu", "loss": "cross_entropy", "seed": 0}
+    options["dtype"] = "float64"
+    options.update(kwargs)
+    return build([N_FEATURES, 5, 3], **options)
+
+
+def _data(n: int = 6) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, N_FEATURES)), rng.integers(0, 3, size=n).astype(np.int64)
+
+
+def _with(x: NDArray[Any], index: tuple[int, ...], value: Any) -> NDArray[Any]:
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def _state_edit(edit: Callable[[dict[str, NDArray[Any]]], object]) -> Callable[..., object]:
+    def call(build: Callable[..., Any]) -> object:
+        model = _small(build)
+        state = model.state_dict()
+        edit(state)
+        return model.load_state_dict(state)
+
+    return call
+
+
+def _fit(**kwargs: Any) -> Callable[..., object]:
+    def call(build: Callable[..., Any]) -> object:
+        X, y = _data()
+        options: dict[str, Any] = {"epochs": 1, "batch_size": 2, "learning_rate": 0.01}
+        options.update(kwargs)
+        return _small(build).fit(X, y, **options)
+
+    return call
+
+
+def bad_inputs() -> list[BadInput]:
+    """Every kind of bad input the protocol promises a clear ``ValueError`` for."""
+    X, y = _data()
+    fit = {"epochs": 1, "batch_size": 2, "learning_rate": 0.1}
+    return [
+        BadInput(
+            "X 1-D", lambda b: _small(b).predict(X[0]), (("X",), ("2-D", "2d", "ndim", "dimension"))
+        ),
+        BadInput("X wrong width", lambda b: _small(b).predict(X[:, :3]), (("X",), ("4",), ("3",))),
+        BadInput("X empty", lambda b: _small(b).predict(X[:0]), (("X",), ("0", "empty"))),
+        BadInput(
+            "X NaN",
+            lambda b: _small(b).predict_proba(_with(X, (2, 1), np.nan)),
+            (("X",), ("nan", "finite")),
+        ),
+        BadInput(
+            "X inf in fit",
+            lambda b: _small(b).fit(_with(X, (0, 0), np.inf), y, **fit),
+            (("X",), ("inf", "finite")),
+        ),
+        BadInput(
+            "X strings",
+            lambda b: _small(b).predict(X.astype(str)),
+            (("X",), ("dtype", "numeric", "float")),
+        ),
+        BadInput(
+            "label too large",
+            lambda b: _small(b).loss(X, _with(y, (2,), 7)),
+            (("y", "label"), ("7",)),
+        ),
+        BadInput(
+            "label negative",
+            lambda b: _small(b).loss(X, _with(y, (1,), -1)),
+            (("y", "label"), ("-1",)),
+        ),
+        BadInput(
+            "bce label 2",
+            lambda b: b([N_FEATURES, 1], loss="bce", seed=0, dtype="float64").loss(
+                X, np.full(len(X), 2)
+            ),
+            (("y", "label"), ("2",)),
+        ),
+        BadInput(
+            "y length",
+            lambda b: _small(b).loss(X, y[:5]),
+            (("y", "label", "length"), ("6",), ("5",)),
+        ),
+        BadInput(
+            "y float",
+            lambda b: _small(b).loss(X, y.astype(np.float64)),
+            (("y", "label"), ("int", "dtype")),
+        ),
+        BadInput(
+            "y 2-D",
+            lambda b: _small(b).loss(X, y[:, None]),
+            (("y", "label"), ("1-D", "1d", "ndim", "dimension", "shape")),
+        ),
+        BadInput("unknown activation", lambda b: _small(b, activation="swish"), (("swish",),)),
+        BadInput("unknown loss", lambda b: _small(b, loss="hinge"), (("hinge",),)),
+        BadInput("unknown dtype", lambda b: _small(b, dtype="float16"), (("float16",),)),
+        BadInput("bce with 3 outputs", lambda b: _small(b, loss="bce"), (("bce",), ("1",))),
+        BadInput("one layer size", lambda b: b([N_FEATURES], seed=0), (("layers",),)),
+        BadInput(
+            "state missing key", _state_edit(lambda s: s.pop("2.bias")), (("2.bias",), ("missing",))
+        ),
+        BadInput(
+            "state unexpected key",
+            _state_edit(lambda s: s.update({"4.weight": s["2.weight"]})),
+            (("4.weight",), ("unexpected", "unknown")),
+        ),
+        BadInput(
+            "state wrong shape",
+            _state_edit(lambda s: s.update({"0.weight": s["0.weight"].T.copy()})),
+            (("0.weight",), ("shape",)),
+        ),
+        BadInput(
+            "state wrong dtype",
+            _state_edit(lambda s: s.update({"0.bias": s["0.bias"].astype(np.int64)})),
+            (("0.bias",), ("dtype", "float")),
+        ),
+        BadInput(
+            "state NaN",
+            _state_edit(lambda s: s["2.weight"].__setitem__((0, 0), np.nan)),
+            (("2.weight",), ("nan", "finite")),
+        ),
+        BadInput("epochs 0", _fit(epochs=0), (("epochs",),)),
+        BadInput("batch_size 0", _fit(batch_size=0), (("batch_size",),)),
+        BadInput("learning_rate negative", _fit(learning_rate=-0.1), (("learning_rate",),)),
+        BadInput("learning_rate NaN", _fit(learning_rate=math.nan), (("learning_rate",),)),
+        BadInput("unknown fit option", _fit(lr=0.1), (("lr",),)),
+    ]
+
+
+def bad_input(impl: Implementation, case: BadInput) -> Measurement:
+    """The call raises ``case.error`` (and nothing else) with a message that names the problem."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            case.call(impl.factory)
+    except case.error as exc:
+        message = str(exc)
+        missing = [g for g in case.fragments if not any(f.lower() in message.lower() for f in g)]
+        ok = not missing
+        details: dict[str, Any] = {"message": message, "missing_fragments": missing}
+    except Exception as exc:
+        ok, details = False, {"raised": f"{type(exc).__name__}: {exc}"}
+    else:
+        ok, details = False, {"raised": "nothing"}
+    return _within("bad_input", impl, case.name, 0.0 if ok else math.inf, **details)
+
+
+def divergence(impl: Implementation) -> Measurement:
+    """A learning rate of 1e30 blows up; ``fit`` must stop with ``FloatingPointError``
+    that names the epoch, and no numpy warning may leak out."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, N_FEATURES)).astype(np.float32)
+    y = rng.integers(0, 3, size=64).astype(np.int64)
+    model = impl.build([N_FEATURES, 8, 3], activation="relu", loss="cross_entropy", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        details: dict[str, Any]
+        try:
+            model.fit(X, y, epochs=20, batch_size=8, learning_rate=1e30)
+        except FloatingPointError as exc:
+            ok, details = "epoch" in str(exc).lower(), {"message": str(exc)}
+        except Exception as exc:
+            ok, details = False, {"raised": f"{type(exc).__name__}: {exc}"}
+        else:
+            ok, details = False, {"raised": "nothing"}
+    details["warnings"] = [str(w.message) for w in caught]
+    ok = ok and not caught
+    return _within("divergence", impl, "learning_rate=1e30", 0.0 if ok else math.inf, **details)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def load(dataset: Dataset, split: str) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    from fromscratch import datasets
+
+    if dataset == "mnist":
+        return datasets.load_mnist(split)  # type: ignore[arg-type]
+    return datasets.load_breast_cancer(split)  # type: ignore[arg-type]
+
+
+@dataclass
+class Curve:
+    """What the ``callback`` saw, epoch by epoch."""
+
+    epochs: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    start: float = field(default_factory=time.perf_counter)
+
+    def __call__(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        self.epochs.append(epoch)
+        self.loss.append(float(metrics["loss"]))
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def train(impl: Implementation, dataset: Dataset) -> tuple[Any, Curve, float]:
+    """Build and fit a model with the implementation's own recipe; return it, its curve
+    and the wall time of ``fit``."""
+    recipe = impl.recipes[dataset]
+    X, y = load(dataset, "train")
+    model = impl.factory(**recipe["model"])
+    curve = Curve()
+    fit_kwargs = dict(recipe["fit"])
+    start = time.perf_counter()
+    model.fit(X, y, callback=curve, **fit_kwargs)
+    return model, curve, time.perf_counter() - start
+
+
+def accuracy(impl: Implementation, dataset: Dataset) -> Measurement:
+    """Test-split accuracy after training with the recipe; the bound comes from
+    :data:`ACCURACY_THRESHOLDS` for the implementation's kind of training."""
+    model, curve, seconds = train(impl, dataset)
+    X_test, y_test = load(dataset, "test")
+    predicted = model.predict(X_test)
+    acc = float(np.mean(predicted == y_test))
+    threshold = ACCURACY_THRESHOLDS[impl.training][dataset]
+    expected_epochs = list(range(1, int(impl.recipes[dataset]["fit"]["epochs"]) + 1))
+    callback_ok = curve.epochs == expected_epochs and all(map(math.isfinite, curve.loss))
+    return Measurement(
+        "accuracy",
+        impl.name,
+        dataset,
+        acc,
+        threshold,
+        bool(acc >= threshold and callback_ok),
+        {
+            "train_seconds": round(seconds, 2),
+            "n_test": len(y_test),
+            "callback_epochs_ok": callback_ok,
+            "epoch_loss": [round(v, 6) for v in curve.loss],
+            "epoch_seconds": [round(v, 3) for v in curve.seconds],
+        },
+    )
+
+
+def determinism(impl: Implementation) -> Measurement:
+    """Two runs of the breast-cancer recipe with the same seed give identical parameters."""
+    states = [train(impl, "breast_cancer")[0].state_dict() for _ in range(2)]
+    same = states[0].keys() == states[1].keys() and all(
+        np.array_equal(states[0][k], states[1][k]) for k in states[0]
+    )
+    return _within("determinism", impl, "breast_cancer", 0.0 if same else math.inf)
+
+
+def plan(
+    impl: Implementation, datasets: tuple[Dataset, ...] = ("breast_cancer", "mnist")
+) -> list[Callable[[], Measurement]]:
+    """Every check that applies to ``impl``, as zero-argument calls, cheapest first.
+
+    Gradient checks apply to implementations that offer ``gradients``; the rest to all.
+    """
+    checks: list[Callable[[], Measurement]] = []
+    if impl.differentiable:
+        checks += [partial(gradient_vs_torch, impl, case) for case in gradient_cases()]
+        checks += [partial(central_difference, impl, case) for case in central_difference_cases()]
+        checks += [partial(relu_kink, impl, loss) for loss in LOSSES]
+        checks.append(partial(divergence, impl))
+    checks += [partial(forward_vs_torch, impl, case, dtype) for case, dtype in forward_cases()]
+    checks += [partial(state_dict_layout, impl, dtype) for dtype in ("float64", "float32")]
+    checks += [partial(bad_input, impl, case) for case in bad_inputs()]
+    checks.append(partial(determinism, impl))
+    checks += [partial(accuracy, impl, dataset) for dataset in datasets]
+    return checks

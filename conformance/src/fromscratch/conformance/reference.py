@@ -1,0 +1,92 @@
+"""The torch side of every comparison: the same MLP as ``nn.Sequential``.
+
+Everything the suite knows about "correct" comes from here, so it stays short and
+uses torch exactly as a torch user would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any, Final
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+ACTIVATIONS: Final[dict[str, type[nn.Module]]] = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+}
+TORCH_DTYPES: Final = {"float32": torch.float32, "float64": torch.float64}
+
+
+def sequential(layers: list[int], activation: str, dtype: str = "float64") -> nn.Sequential:
+    """``Linear, Act, Linear, Act, ..., Linear`` for the given sizes."""
+    modules: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(pairwise(layers)):
+        if i > 0:
+            modules.append(ACTIVATIONS[activation]())
+        modules.append(nn.Linear(n_in, n_out))
+    return nn.Sequential(*modules).to(TORCH_DTYPES[dtype])
+
+
+def load(model: nn.Sequential, state: Mapping[str, NDArray[Any]]) -> nn.Sequential:
+    """Load a numpy state dict unchanged, the way the protocol promises it loads."""
+    model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
+    return model
+
+
+def loss_fn(loss: str, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The torch loss that defines each protocol loss name."""
+    if loss == "cross_entropy":
+        return nn.functional.cross_entropy(logits, y)
+    if loss == "bce":
+        return nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype))
+    if loss == "mse":
+        target = nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype)
+        return nn.functional.mse_loss(logits, target)
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def probabilities(loss: str, logits: torch.Tensor) -> torch.Tensor:
+    """``predict_proba`` as the protocol defines it for each loss."""
+    if loss == "bce":
+        p = torch.sigmoid(logits[:, 0])
+        return torch.stack([1 - p, p], dim=1)
+    return torch.softmax(logits, dim=1)
+
+
+def loss_and_gradients(
+    model: nn.Sequential, loss: str, X: NDArray[Any], y: NDArray[Any]
+) -> tuple[float, dict[str, NDArray[np.float64]]]:
+    """The mean loss and its gradient for every parameter, by torch autograd."""
+    names, params = zip(*model.named_parameters(), strict=True)
+    out = loss_fn(loss, model(torch.from_numpy(X)), torch.from_numpy(y))
+    grads = torch.autograd.grad(out, params)
+    return float(out.item()), {n: g.numpy().copy() for n, g in zip(names, grads, strict=True)}
+
+
+def forward(
+    model: nn.Sequential, loss: str, X: NDArray[Any], y: NDArray[Any]
+) -> tuple[NDArray[Any], float]:
+    """``(predict_proba(X), loss(X, y))`` from torch."""
+    with torch.no_grad():
+        logits = model(torch.from_numpy(X))
+        proba = probabilities(loss, logits).numpy()
+        value = float(loss_fn(loss, logits, torch.from_numpy(y)).item())
+    return proba, value
+
+
+def pre_activations(model: nn.Sequential, X: NDArray[Any]) -> list[NDArray[Any]]:
+    """The output of every ``Linear``: lets a check prove it really hit a kink."""
+    zs: list[NDArray[Any]] = []
+    h = torch.from_numpy(X)
+    with torch.no_grad():
+        for module in model:
+            h = module(h)
+            if isinstance(module, nn.Linear):
+                zs.append(h.numpy().copy())
+    return zs

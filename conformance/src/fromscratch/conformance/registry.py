@@ -1,0 +1,97 @@
+"""Find installed implementations through the ``fromscratch.implementations`` entry points.
+
+A distribution registers its model class under a name::
+
+    [project.entry-points."fromscratch.implementations"]
+    matrix = "fromscratch.matrix:Network"
+
+and the module that defines the entry point (``fromscratch.matrix`` here) exports
+``RECIPES``. Nothing else is needed: the suite checks the protocol structurally.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Final, cast
+
+from fromscratch.conformance.protocol import Differentiable, Model, ModelFactory, Recipes
+from fromscratch.conformance.tolerances import Dataset, Training
+
+GROUP: Final = "fromscratch.implementations"
+DATASETS: Final[tuple[Dataset, ...]] = ("mnist", "breast_cancer")
+
+
+class RegistryError(RuntimeError):
+    """An entry point that cannot be loaded or does not offer what the suite needs."""
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One registered implementation: its name, model class and recipes."""
+
+    name: str
+    factory: ModelFactory
+    recipes: Recipes
+
+    @property
+    def training(self) -> Training:
+        """``"gradient"`` when the model class offers exact gradients, else ``"gradient_free"``."""
+        return "gradient" if callable(getattr(self.factory, "gradients", None)) else "gradient_free"
+
+    @property
+    def differentiable(self) -> bool:
+        return self.training == "gradient"
+
+    def build(self, layers: list[int], **kwargs: Any) -> Any:
+        """Construct a model; the result is checked against the protocol."""
+        model = self.factory(layers, **kwargs)
+        expected = Differentiable if self.differentiable else Model
+        if not isinstance(model, expected):
+            raise RegistryError(
+                f"{self.name}: {type(model).__name__} does not offer every method of "
+                f"{expected.__name__} (see docs/protocol.md)"
+            )
+        return model
+
+
+def _load(ep: EntryPoint) -> Implementation:
+    where = f"entry point {ep.name!r} = {ep.value!r} (group {GROUP!r})"
+    try:
+        factory = ep.load()
+        module = importlib.import_module(ep.module)
+    except Exception as exc:
+        raise RegistryError(f"{where} failed to load: {exc!r}") from exc
+    if not callable(factory):
+        raise RegistryError(f"{where} is not a class or callable")
+    recipes = getattr(module, "RECIPES", None)
+    if not isinstance(recipes, dict):
+        raise RegistryError(f"{where}: module {ep.module} must export a dict RECIPES")
+    for dataset in DATASETS:
+        recipe = recipes.get(dataset)
+        if not isinstance(recipe, dict) or not {"model", "fit"} <= recipe.keys():
+            raise RegistryError(
+                f"{where}: RECIPES[{dataset!r}] must be a dict with 'model' and 'fit' keys"
+            )
+    return Implementation(ep.name, cast(ModelFactory, factory), recipes)
+
+
+def discover() -> dict[str, Implementation]:
+    """All installed implementations, by name, in name order."""
+    eps = sorted(entry_points(group=GROUP), key=lambda ep: ep.name)
+    return {ep.name: _load(ep) for ep in eps}
+
+
+def select(names: list[str] | None = None) -> list[Implementation]:
+    """The named implementations (all installed ones when ``names`` is empty)."""
+    installed = discover()
+    if not names:
+        return list(installed.values())
+    unknown = [n for n in names if n not in installed]
+    if unknown:
+        raise RegistryError(
+            f"no implementation named {', '.join(map(repr, unknown))}; "
+            f"installed: {', '.join(installed) or 'none'} (entry-point group {GROUP!r})"
+        )
+    return [installed[n] for n in names]

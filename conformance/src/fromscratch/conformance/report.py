@@ -1,0 +1,181 @@
+"""Run every check on every selected implementation, print a table, save JSON.
+
+``python -m fromscratch.conformance report`` (and ``nox -s report``) is the project's
+main job: it trains each implementation with its own recipes and puts every number the
+suite judges by into ``reports/results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fromscratch.conformance.checks import Measurement, plan
+from fromscratch.conformance.registry import Implementation
+from fromscratch.conformance.tolerances import ACCURACY_THRESHOLDS, TOLERANCES, Dataset
+
+
+def _label(check: Callable[[], Measurement]) -> tuple[str, str]:
+    """The check's name and case, for a check that raised before it could say."""
+    if isinstance(check, partial):
+        case = check.args[1] if len(check.args) > 1 else ""
+        return check.func.__name__, str(getattr(case, "id", getattr(case, "name", case)))
+    return getattr(check, "__name__", "check"), ""
+
+
+def run_checks(impl: Implementation, datasets: tuple[Dataset, ...]) -> list[Measurement]:
+    """Every check of :func:`plan`; a check that raises is recorded as failed, with the error."""
+    results = []
+    for check in plan(impl, datasets):
+        try:
+            results.append(check())
+        except Exception as exc:
+            name, case = _label(check)
+            details = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+            results.append(Measurement(name, impl.name, case, math.inf, 1.0, False, details))
+    return results
+
+
+def summarize(results: Sequence[Measurement]) -> list[dict[str, Any]]:
+    """One row per implementation and check (accuracy: per dataset)."""
+    groups: dict[tuple[str, str], list[Measurement]] = {}
+    for m in results:
+        key = f"accuracy[{m.case}]" if m.check == "accuracy" else m.check
+        groups.setdefault((m.implementation, key), []).append(m)
+    rows = []
+    for (impl, check), ms in groups.items():
+        higher_is_better = ms[0].check == "accuracy"
+        worst = min(m.value for m in ms) if higher_is_better else max(m.value for m in ms)
+        row: dict[str, Any] = {
+            "implementation": impl,
+            "check": check,
+            "cases": len(ms),
+            "failed": sum(not m.passed for m in ms),
+            "worst": worst,
+            "bound": ms[0].bound,
+            "higher_is_better": higher_is_better,
+        }
+        abs_errors = [m.details["max_abs_error"] for m in ms if "max_abs_error" in m.details]
+        if abs_errors:
+            row["max_abs_error"] = max(abs_errors)
+        if higher_is_better:
+            row["train_seconds"] = ms[0].details.get("train_seconds")
+            row["epochs"] = len(ms[0].details.get("epoch_loss", []))
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    header = ("implementation", "check", "cases", "failed", "worst", "bound", "notes")
+    lines = [header]
+    for r in rows:
+        if r["higher_is_better"]:
+            worst, bound = f"{r['worst']:.2%}", f">= {r['bound']:.2%}"
+            notes = f"fit {r['train_seconds']} s, {r['epochs']} epochs"
+        else:
+            worst, bound = f"{r['worst']:.3g}", "<= 1"
+            notes = f"max |error| {r['max_abs_error']:.2e}" if "max_abs_error" in r else ""
+        lines.append(
+            (
+                r["implementation"],
+                r["check"],
+                str(r["cases"]),
+                str(r["failed"]),
+                worst,
+                bound,
+                notes,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
+    ]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def environment() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` as JSON atomically: a temp file beside ``path``, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2, default=_jsonable)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | set):
+        return list(value)
+    return str(value)
+
+
+def report(
+    impls: Sequence[Implementation], datasets: tuple[Dataset, ...], out: Path | None
+) -> bool:
+    """Run everything, print the table and failures, write ``out``; True when all passed."""
+    results: list[Measurement] = []
+    for impl in impls:
+        start = time.perf_counter()
+        print(f"{impl.name}: running the checks ...", flush=True)
+        measured = run_checks(impl, datasets)
+        results += measured
+        failed = sum(not m.passed for m in measured)
+        print(
+            f"{impl.name}: {len(measured) - failed} passed, {failed} failed "
+            f"in {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+    rows = summarize(results)
+    print()
+    print(format_table(rows))
+    failures = [m for m in results if not m.passed]
+    for m in failures:
+        print(f"FAILED {m.implementation}: {m.describe()}", file=sys.stderr)
+    if out is not None:
+        payload = {
+            "environment": environment(),
+            "tolerances": {k: asdict(v) for k, v in TOLERANCES.items()},
+            "accuracy_thresholds": ACCURACY_THRESHOLDS,
+            "summary": [
+                {**r, "worst": r["worst"] if math.isfinite(r["worst"]) else "inf"} for r in rows
+            ],
+            "measurements": [m.to_json() for m in results],
+        }
+        write_json(out, payload)
+        print(f"\nwrote {out}")
+    return not failures

@@ -1,0 +1,163 @@
+"""The suite's own tests: a check that cannot fail proves nothing.
+
+Each test wraps a real implementation, breaks one thing in the way a real bug would,
+and asserts that the matching check now fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from fromscratch.conformance import checks
+from fromscratch.conformance.checks import Case
+from fromscratch.conformance.registry import Implementation, select
+
+
+class Delegate:
+    """A model that forwards every protocol method to a real one."""
+
+    def __init__(self, layers: list[int], inner_factory: Callable[..., Any], **kwargs: Any):
+        self.inner = inner_factory(layers, **kwargs)
+
+    def fit(self, X: NDArray[Any], y: NDArray[Any], **kwargs: Any) -> Delegate:
+        self.inner.fit(X, y, **kwargs)
+        return self
+
+    def predict_proba(self, X: NDArray[Any]) -> Any:
+        return self.inner.predict_proba(X)
+
+    def predict(self, X: NDArray[Any]) -> Any:
+        return self.inner.predict(X)
+
+    def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
+        return float(self.inner.loss(X, y))
+
+    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
+        return self.inner.gradients(X, y)  # type: ignore[no-any-return]
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.inner.state_dict()  # type: ignore[no-any-return]
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.inner.load_state_dict(state)
+
+
+@pytest.fixture
+def real() -> Implementation:
+    impls = [i for i in select() if i.differentiable]
+    if not impls:
+        pytest.skip("no gradient-trained implementation is installed")
+    return impls[0]
+
+
+def mutant(real: Implementation, cls: type[Delegate]) -> Implementation:
+    def factory(layers: list[int], **kwargs: Any) -> Delegate:
+        return cls(layers, real.factory, **kwargs)
+
+    factory.gradients = cls.gradients  # type: ignore[attr-defined]  # it is gradient-trained
+    return Implementation(f"{real.name}+{cls.__name__}", factory, real.recipes)
+
+
+CASE = Case("tanh", "cross_entropy", (4, 6, 3), 5)
+
+
+class GradientOffByOnePpm(Delegate):
+    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
+        loss, grads = super().gradients(X, y)
+        return loss, {k: g * (1 + 1e-6) for k, g in grads.items()}
+
+
+class GradientOfSumNotMean(Delegate):
+    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
+        loss, grads = super().gradients(X, y)
+        return loss, {k: g * len(X) for k, g in grads.items()}
+
+
+class GradientStepsParameters(Delegate):
+    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
+        loss, grads = super().gradients(X, y)
+        self.load_state_dict({k: v - 0.1 * grads[k] for k, v in self.state_dict().items()})
+        return loss, grads
+
+
+@pytest.mark.parametrize(
+    "cls", [GradientOffByOnePpm, GradientOfSumNotMean, GradientStepsParameters]
+)
+def test_gradient_bugs_are_caught(real: Implementation, cls: type[Delegate]):
+    assert checks.gradient_vs_torch(real, CASE).passed
+    assert not checks.gradient_vs_torch(mutant(real, cls), CASE).passed
+
+
+def test_central_differences_catch_a_gradient_bug(real: Implementation):
+    case = checks.central_difference_cases()[0]
+    assert checks.central_difference(real, case).passed
+    assert not checks.central_difference(mutant(real, GradientOfSumNotMean), case).passed
+
+
+class SharpenedProbabilities(Delegate):
+    def predict_proba(self, X: NDArray[Any]) -> Any:
+        p = super().predict_proba(X) ** 1.001
+        return p / p.sum(axis=1, keepdims=True)
+
+
+class PredictInt32(Delegate):
+    def predict(self, X: NDArray[Any]) -> Any:
+        return super().predict(X).astype(np.int32)
+
+
+@pytest.mark.parametrize("cls", [SharpenedProbabilities, PredictInt32])
+def test_forward_bugs_are_caught(real: Implementation, cls: type[Delegate]):
+    assert checks.forward_vs_torch(real, CASE, "float64").passed
+    assert not checks.forward_vs_torch(mutant(real, cls), CASE, "float64").passed
+
+
+class TransposedWeights(Delegate):
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v.T.copy() if v.ndim == 2 else v for k, v in super().state_dict().items()}
+
+
+class SharedStateDict(Delegate):
+    def __init__(self, layers: list[int], inner_factory: Callable[..., Any], **kwargs: Any):
+        super().__init__(layers, inner_factory, **kwargs)
+        self.cached = self.inner.state_dict()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.cached
+
+
+@pytest.mark.parametrize("cls", [TransposedWeights, SharedStateDict])
+def test_state_dict_bugs_are_caught(real: Implementation, cls: type[Delegate]):
+    assert checks.state_dict_layout(real, "float64").passed
+    assert not checks.state_dict_layout(mutant(real, cls), "float64").passed
+
+
+class SilentLoss(Delegate):
+    def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
+        try:
+            return super().loss(X, y)
+        except ValueError:
+            return float("nan")
+
+
+def test_missing_validation_is_caught(real: Implementation):
+    case = next(c for c in checks.bad_inputs() if c.name == "label too large")
+    assert checks.bad_input(real, case).passed
+    assert not checks.bad_input(mutant(real, SilentLoss), case).passed
+
+
+class SwallowsDivergence(Delegate):
+    def fit(self, X: NDArray[Any], y: NDArray[Any], **kwargs: Any) -> Delegate:
+        try:
+            return super().fit(X, y, **kwargs)
+        except FloatingPointError:
+            return self
+
+
+def test_swallowed_divergence_is_caught(real: Implementation):
+    assert checks.divergence(real).passed
+    assert not checks.divergence(mutant(real, SwallowsDivergence)).passed

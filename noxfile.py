@@ -1,0 +1,84 @@
+"""Sessions for fromscratch: ``nox -s <session>``; ``nox -l`` lists them.
+
+* ``tests``: every test of every distribution, the full MNIST accuracy checks included.
+* ``<implementation>`` (e.g. ``matrix``): that implementation's own tests plus the
+  conformance suite on it alone.
+* ``lint``: ruff (lint and format) and mypy (strict).
+* ``report``: train every installed implementation with its recipes, run every check,
+  print the results table and write ``reports/results.json``.
+* ``bench``: one MNIST epoch per implementation against torch eager, as ratios.
+
+Every install goes through ``constraints.txt``, which pins torch to the CPU build.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
+SHARED = ("datasets", "conformance")
+IMPLEMENTATIONS = sorted(p.parent.name for p in ROOT.glob("implementations/*/pyproject.toml"))
+IMPLEMENTATION_DIRS = [f"implementations/{name}" for name in IMPLEMENTATIONS]
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+
+def install(session: nox.Session, *distributions: str) -> None:
+    """Editable installs of the given distribution folders, with their test extras."""
+    session.install(*CONSTRAINTS, *(f"-e{ROOT / d}[test]" for d in distributions))
+
+
+def pytest(session: nox.Session, *args: str) -> None:
+    session.run("pytest", *args, *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every test: datasets, conformance on every implementation, each implementation's own."""
+    install(session, *SHARED, *IMPLEMENTATION_DIRS)
+    pytest(
+        session, "datasets/tests", "conformance/tests", *(f"{d}/tests" for d in IMPLEMENTATION_DIRS)
+    )
+
+
+def _implementation_session(name: str) -> None:
+    def session_fn(session: nox.Session) -> None:
+        install(session, *SHARED, f"implementations/{name}")
+        pytest(session, f"implementations/{name}/tests", "conformance/tests", "--impl", name)
+
+    session_fn.__doc__ = f"The {name} implementation: its own tests and the conformance suite."
+    nox.session(name=name)(session_fn)
+
+
+for _name in IMPLEMENTATIONS:
+    _implementation_session(_name)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check, and mypy --strict over every distribution's source."""
+    install(session, *SHARED, *IMPLEMENTATION_DIRS)
+    session.install(*CONSTRAINTS, "ruff", "mypy", "nox")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    sources = [f"{d}/src" for d in (*SHARED, *IMPLEMENTATION_DIRS)]
+    session.run("mypy", *sources, "noxfile.py", env={"MYPYPATH": os.pathsep.join(sources)})
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Train with the recipes, run every check, print the table, write reports/results.json."""
+    install(session, *SHARED, *IMPLEMENTATION_DIRS)
+    session.run("python", "-m", "fromscratch.conformance", "report", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time one MNIST epoch of each implementation against torch eager, in one process."""
+    install(session, *SHARED, *IMPLEMENTATION_DIRS)
+    session.run("python", "-m", "fromscratch.conformance", "bench", *session.posargs)
