@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from fromscratch.conformance.checks import load
 from fromscratch.conformance.registry import Implementation
 from fromscratch.conformance.report import environment, write_json
 from fromscratch.conformance.tolerances import SPEED_TARGETS
@@ -83,9 +84,7 @@ def measure(contenders: dict[str, Callable[[], None]], rounds: int) -> dict[str,
 
 def bench(impls: Sequence[Implementation], rounds: int, out: Path | None) -> dict[str, Any]:
     """Run the benchmark, print a table of ratios, and save it to ``out``."""
-    from fromscratch.datasets import load_mnist
-
-    X, y = load_mnist("train")
+    X, y = load("mnist", "train")
     contenders = {TORCH: torch_epoch(X, y)}
     contenders.update({impl.name: model_epoch(impl, X, y) for impl in impls})
     times = measure(contenders, rounds)

@@ -38,39 +38,43 @@ N_FEATURES: Final = 4
 
 @dataclass
 class Measurement:
-    """One number an implementation was judged by.
+    """One thing an implementation was judged by.
 
     For tolerance checks ``value`` is the worst ratio of error to allowed error and
     ``bound`` is 1 (lower is better); for accuracy ``value`` is the test accuracy and
-    ``bound`` the threshold (higher is better).
+    ``bound`` the threshold (higher is better); pass/fail checks have no value.
     """
 
     check: str
     implementation: str
     case: str
-    value: float
-    bound: float
+    value: float | None
+    bound: float | None
     passed: bool
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """A plain dict; infinities (a check that could not run) become strings."""
-        value: float | str = self.value if math.isfinite(self.value) else str(self.value)
-        return {**asdict(self), "value": value}
+        """A plain dict; an infinite value (an error beyond measure) becomes a string."""
+        value = self.value
+        return {**asdict(self), "value": str(value) if value and math.isinf(value) else value}
 
     def describe(self) -> str:
         extra = ", ".join(f"{k}={v}" for k, v in self.details.items() if not isinstance(v, list))
         verdict = "passed" if self.passed else "FAILED"
-        return (
-            f"{self.check}[{self.case}] {verdict}: "
-            f"value {self.value:.4g} vs bound {self.bound:.4g}; {extra}"
-        )
+        measured = "" if self.value is None else f"value {self.value:.4g} vs bound {self.bound}; "
+        return f"{self.check}[{self.case}] {verdict}: {measured}{extra}"
 
 
 def _within(
     check: str, impl: Implementation, case: str, worst: float, **details: Any
 ) -> Measurement:
+    """A tolerance check: passes when the worst error ratio is at most 1."""
     return Measurement(check, impl.name, case, worst, 1.0, bool(worst <= 1.0), details)
+
+
+def _verdict(check: str, impl: Implementation, case: str, ok: bool, **details: Any) -> Measurement:
+    """A pass/fail check."""
+    return Measurement(check, impl.name, case, None, None, ok, details)
 
 
 # --------------------------------------------------------------------------- cases
@@ -310,11 +314,11 @@ def state_dict_layout(impl: Implementation, dtype: str) -> Measurement:
         value += 1.0
     copies = all(not np.array_equal(v, state[k]) for k, v in model.state_dict().items())
     ok = layout_ok and copies
-    return _within(
+    return _verdict(
         "state_dict_layout",
         impl,
         dtype,
-        0.0 if ok else math.inf,
+        ok,
         keys=sorted(state),
         layout_matches=layout_ok,
         returns_copies=copies,
@@ -483,7 +487,7 @@ def bad_input(impl: Implementation, case: BadInput) -> Measurement:
         ok, details = False, {"raised": f"{type(exc).__name__}: {exc}"}
     else:
         ok, details = False, {"raised": "nothing"}
-    return _within("bad_input", impl, case.name, 0.0 if ok else math.inf, **details)
+    return _verdict("bad_input", impl, case.name, ok, **details)
 
 
 def divergence(impl: Implementation) -> Measurement:
@@ -506,15 +510,21 @@ def divergence(impl: Implementation) -> Measurement:
             ok, details = False, {"raised": "nothing"}
     details["warnings"] = [str(w.message) for w in caught]
     ok = ok and not caught
-    return _within("divergence", impl, "learning_rate=1e30", 0.0 if ok else math.inf, **details)
+    return _verdict("divergence", impl, "learning_rate=1e30", ok, **details)
 
 
 # --------------------------------------------------------------------------- training
 
 
 def load(dataset: Dataset, split: str) -> tuple[NDArray[Any], NDArray[np.int64]]:
-    from fromscratch import datasets
-
+    """One split of a dataset, from ``fromscratch.datasets``."""
+    try:
+        from fromscratch import datasets
+    except ImportError as exc:
+        raise ImportError(
+            "the accuracy checks and the bench need fromscratch-datasets: "
+            "pip install -e ./datasets (from the repository root)"
+        ) from exc
     if dataset == "mnist":
         return datasets.load_mnist(split)  # type: ignore[arg-type]
     return datasets.load_breast_cancer(split)  # type: ignore[arg-type]
@@ -581,7 +591,7 @@ def determinism(impl: Implementation) -> Measurement:
     same = states[0].keys() == states[1].keys() and all(
         np.array_equal(states[0][k], states[1][k]) for k in states[0]
     )
-    return _within("determinism", impl, "breast_cancer", 0.0 if same else math.inf)
+    return _verdict("determinism", impl, "breast_cancer", same)
 
 
 def plan(

@@ -47,26 +47,26 @@ def run_checks(impl: Implementation, datasets: tuple[Dataset, ...]) -> list[Meas
         except Exception as exc:
             name, case = _label(check)
             details = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-            results.append(Measurement(name, impl.name, case, math.inf, 1.0, False, details))
+            results.append(Measurement(name, impl.name, case, None, None, False, details))
     return results
 
 
 def summarize(results: Sequence[Measurement]) -> list[dict[str, Any]]:
-    """One row per implementation and check (accuracy: per dataset)."""
+    """One row per implementation and check (accuracy: one per dataset), with the worst case."""
     groups: dict[tuple[str, str], list[Measurement]] = {}
     for m in results:
         key = f"accuracy[{m.case}]" if m.check == "accuracy" else m.check
         groups.setdefault((m.implementation, key), []).append(m)
     rows = []
     for (impl, check), ms in groups.items():
+        values = [m.value for m in ms if m.value is not None]
         higher_is_better = ms[0].check == "accuracy"
-        worst = min(m.value for m in ms) if higher_is_better else max(m.value for m in ms)
         row: dict[str, Any] = {
             "implementation": impl,
             "check": check,
             "cases": len(ms),
             "failed": sum(not m.passed for m in ms),
-            "worst": worst,
+            "worst": (min if higher_is_better else max)(values) if values else None,
             "bound": ms[0].bound,
             "higher_is_better": higher_is_better,
         }
@@ -80,33 +80,28 @@ def summarize(results: Sequence[Measurement]) -> list[dict[str, Any]]:
     return rows
 
 
+def _cells(row: dict[str, Any]) -> tuple[str, str, str]:
+    """``worst``, ``bound`` and ``notes`` as the table shows them."""
+    worst, bound = row["worst"], row["bound"]
+    if worst is None or bound is None:
+        return "-", "-", ""
+    if row["higher_is_better"]:
+        notes = f"fit {row['train_seconds']} s, {row['epochs']} epochs"
+        return f"{worst:.2%}", f">= {bound:.2%}", notes
+    notes = f"max |error| {row['max_abs_error']:.2e}" if "max_abs_error" in row else ""
+    return f"{worst:.3g}", f"<= {bound:g}", notes
+
+
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    header = ("implementation", "check", "cases", "failed", "worst", "bound", "notes")
+    header = ("implementation", "check", "cases", "result", "worst", "bound", "notes")
     lines = [header]
     for r in rows:
-        if r["higher_is_better"]:
-            worst, bound = f"{r['worst']:.2%}", f">= {r['bound']:.2%}"
-            notes = f"fit {r['train_seconds']} s, {r['epochs']} epochs"
-        else:
-            worst, bound = f"{r['worst']:.3g}", "<= 1"
-            notes = f"max |error| {r['max_abs_error']:.2e}" if "max_abs_error" in r else ""
-        lines.append(
-            (
-                r["implementation"],
-                r["check"],
-                str(r["cases"]),
-                str(r["failed"]),
-                worst,
-                bound,
-                notes,
-            )
-        )
+        result = "pass" if r["failed"] == 0 else f"FAIL {r['failed']}"
+        lines.append((r["implementation"], r["check"], str(r["cases"]), result, *_cells(r)))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
-    ]
+    text = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(text)
+    return "\n".join(line.rstrip() for line in text)
 
 
 def environment() -> dict[str, Any]:
@@ -144,6 +139,10 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _json_number(value: float | None) -> float | str | None:
+    return str(value) if value is not None and math.isinf(value) else value
+
+
 def report(
     impls: Sequence[Implementation], datasets: tuple[Dataset, ...], out: Path | None
 ) -> bool:
@@ -171,9 +170,7 @@ def report(
             "environment": environment(),
             "tolerances": {k: asdict(v) for k, v in TOLERANCES.items()},
             "accuracy_thresholds": ACCURACY_THRESHOLDS,
-            "summary": [
-                {**r, "worst": r["worst"] if math.isfinite(r["worst"]) else "inf"} for r in rows
-            ],
+            "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
             "measurements": [m.to_json() for m in results],
         }
         write_json(out, payload)
