@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from fromscratch.matrix.layers import Dense
 
-RTOL, ATOL = 1e-7, 1e-10
+Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
 
 
 def torch_linear(layer: Dense) -> torch.nn.Linear:
@@ -31,7 +31,7 @@ def torch_linear(layer: Dense) -> torch.nn.Linear:
     seed=st.integers(0, 2**32 - 1),
 )
 def test_dense_forward_and_backward_match_torch(
-    n: int, fan_in: int, fan_out: int, seed: int
+    n: int, fan_in: int, fan_out: int, seed: int, tol: Tolerances
 ) -> None:
     rng = np.random.default_rng(seed)
     layer = Dense(fan_in, fan_out, rng, np.dtype(np.float64))
@@ -49,10 +49,10 @@ def test_dense_forward_and_backward_match_torch(
     layer.backward(dL_dz, X)
     dL_dX = layer.backward_input(dL_dz)
 
-    np.testing.assert_allclose(z, z_t.detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(layer.dL_dW, dW_t.numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(layer.dL_db, db_t.numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(dL_dX, dX_t.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(z, z_t.detach().numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(layer.dL_dW, dW_t.numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(layer.dL_db, db_t.numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(dL_dX, dX_t.numpy(), **tol["vs_torch"])
     assert layer.dL_dW.shape == layer.W.shape
     assert layer.dL_db.shape == layer.b.shape
 
@@ -85,7 +85,7 @@ def test_dense_keeps_its_dtype(dtype: type[np.floating[Any]]) -> None:
     assert layer.dL_dW.dtype == layer.dL_db.dtype == layer.backward_input(z).dtype == dtype
 
 
-def test_init_is_uniform_in_plus_minus_one_over_sqrt_fan_in() -> None:
+def test_init_is_uniform_in_plus_minus_one_over_sqrt_fan_in(tol: Tolerances) -> None:
     fan_in, fan_out = 400, 300
     layer = Dense(fan_in, fan_out, np.random.default_rng(0), np.dtype(np.float64))
     bound = 1 / np.sqrt(fan_in)
@@ -93,9 +93,11 @@ def test_init_is_uniform_in_plus_minus_one_over_sqrt_fan_in() -> None:
         assert np.abs(p).max() <= bound
     # Like torch.nn.Linear: U(-bound, bound) has mean 0 and variance bound^2 / 3.
     assert abs(layer.W.mean()) < 0.01 * bound
-    assert layer.W.var() == pytest.approx(bound**2 / 3, rel=0.02)
+    var_tol = tol["init_variance"]
+    assert layer.W.var() == pytest.approx(bound**2 / 3, rel=var_tol["rtol"], abs=var_tol["atol"])
     assert np.abs(layer.W).max() > 0.99 * bound
 
     reference = torch.nn.Linear(fan_in, fan_out)
     assert reference.weight.abs().max().item() <= bound
-    assert reference.weight.var().item() == pytest.approx(bound**2 / 3, rel=0.02)
+    expected_var = pytest.approx(bound**2 / 3, rel=var_tol["rtol"], abs=var_tol["atol"])
+    assert reference.weight.var().item() == expected_var

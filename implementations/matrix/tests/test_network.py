@@ -12,6 +12,8 @@ import torch
 
 from fromscratch.matrix import RECIPES, Network
 
+Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
+
 
 def make_data(
     n: int = 24, d: int = 5, k: int = 3, seed: int = 0
@@ -56,7 +58,7 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize(("activation", "loss"), CONFIGS)
-def test_gradients_match_torch(activation: str, loss: str) -> None:
+def test_gradients_match_torch(activation: str, loss: str, tol: Tolerances) -> None:
     k = 1 if loss == "bce" else 3
     model = Network([5, 7, 4, k], activation=activation, loss=loss, seed=3, dtype="float64")
     X, y = make_data(k=max(k, 2))
@@ -66,13 +68,14 @@ def test_gradients_match_torch(activation: str, loss: str) -> None:
 
     L, grads = model.gradients(X, y)
 
-    assert pytest.approx(L_t.item(), rel=1e-12) == L
-    assert pytest.approx(L, rel=1e-14) == model.loss(X, y)
+    scalar, twice = tol["float64_scalar"], tol["same_loss_twice"]
+    assert pytest.approx(L_t.item(), rel=scalar["rtol"], abs=scalar["atol"]) == L
+    assert pytest.approx(L, rel=twice["rtol"], abs=twice["atol"]) == model.loss(X, y)
     assert set(grads) == set(model.state_dict())
     for key, param in net.named_parameters():
         assert param.grad is not None
         assert grads[key].dtype == np.float64
-        np.testing.assert_allclose(grads[key], param.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["network_vs_torch"])
 
 
 @pytest.mark.parametrize(
@@ -85,7 +88,7 @@ def test_gradients_match_torch(activation: str, loss: str) -> None:
     ],
     ids=["sgd", "nesterov", "adam", "cosine"],
 )
-def test_full_batch_training_matches_torch(options: dict[str, Any]) -> None:
+def test_full_batch_training_matches_torch(options: dict[str, Any], tol: Tolerances) -> None:
     """With one batch per epoch, shuffling only reorders rows: training must equal torch's."""
     model = Network([5, 8, 3], activation="tanh", seed=1, dtype="float64")
     X, y = make_data()
@@ -109,7 +112,7 @@ def test_full_batch_training_matches_torch(options: dict[str, Any]) -> None:
 
     for key, param in net.named_parameters():
         np.testing.assert_allclose(
-            model.state_dict()[key], param.detach().numpy(), rtol=1e-9, atol=1e-12
+            model.state_dict()[key], param.detach().numpy(), **tol["network_vs_torch"]
         )
 
 
@@ -171,7 +174,7 @@ def test_state_dict_is_keyed_like_sequential_and_holds_copies() -> None:
     assert list(Network([4, 2]).state_dict()) == ["0.weight", "0.bias"]
 
 
-def test_load_state_dict_round_trip_copies_the_arrays_in() -> None:
+def test_load_state_dict_round_trip_copies_the_arrays_in(tol: Tolerances) -> None:
     X, _ = make_data()
     source, target = Network([5, 6, 3], seed=1), Network([5, 6, 3], seed=2)
     state = source.state_dict()
@@ -186,7 +189,7 @@ def test_load_state_dict_round_trip_copies_the_arrays_in() -> None:
     model = Network([5, 6, 3], dtype="float64", seed=9)
     model.load_state_dict({k: v.detach().numpy() for k, v in net.state_dict().items()})
     expected = torch.softmax(net(torch.from_numpy(X)), dim=1).detach().numpy()
-    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-12)
+    np.testing.assert_allclose(model.predict_proba(X), expected, **tol["float64_proba"])
 
 
 def test_init_bounds_follow_fan_in() -> None:
@@ -200,23 +203,27 @@ def test_init_bounds_follow_fan_in() -> None:
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "bce", "mse"])
-def test_predict_proba_rows_sum_to_one_and_predict_is_their_argmax(loss: str) -> None:
+def test_predict_proba_rows_sum_to_one_and_predict_is_their_argmax(
+    loss: str, tol: Tolerances
+) -> None:
     k = 1 if loss == "bce" else 4
     model = Network([5, 6, k], loss=loss, seed=0)
     X, _ = make_data()
     P = model.predict_proba(X)
     assert P.shape == (len(X), 2 if loss == "bce" else 4)
     assert np.all(P >= 0)
-    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, **tol["float32_proba_sum"])
     np.testing.assert_array_equal(model.predict(X), P.argmax(axis=1))
 
 
-def test_bce_probabilities_are_one_minus_sigmoid_and_sigmoid() -> None:
+def test_bce_probabilities_are_one_minus_sigmoid_and_sigmoid(tol: Tolerances) -> None:
     model = Network([5, 1], loss="bce", seed=0, dtype="float64")
     X, _ = make_data()
     z = X @ model.state_dict()["0.weight"].T + model.state_dict()["0.bias"]
     p = 1 / (1 + np.exp(-z[:, 0]))
-    np.testing.assert_allclose(model.predict_proba(X), np.stack([1 - p, p], axis=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.predict_proba(X), np.stack([1 - p, p], axis=1), **tol["float64_proba"]
+    )
 
 
 def test_fit_learns_a_separable_problem_and_reports_the_epoch_loss() -> None:
@@ -243,7 +250,7 @@ def test_fit_learns_a_separable_problem_and_reports_the_epoch_loss() -> None:
     assert (model.predict(X) == y).mean() > 0.95
 
 
-def test_epoch_loss_is_the_mean_of_the_batch_losses() -> None:
+def test_epoch_loss_is_the_mean_of_the_batch_losses(tol: Tolerances) -> None:
     X, y = make_data(n=10)
     model = Network([5, 3], seed=0, dtype="float64")
     start = model.state_dict()
@@ -257,9 +264,9 @@ def test_epoch_loss_is_the_mean_of_the_batch_losses() -> None:
         callback=lambda e, m: seen.append(m["loss"]),
     )
     model.load_state_dict(start)
-    assert seen[0] == pytest.approx(
-        model.loss(X, y), rel=1e-12
-    )  # one batch: the loss before the step
+    scalar = tol["float64_scalar"]
+    # One batch: the epoch loss is the loss before the step.
+    assert seen[0] == pytest.approx(model.loss(X, y), rel=scalar["rtol"], abs=scalar["atol"])
 
 
 def test_divergence_raises_floating_point_error_without_warnings() -> None:

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from fromscratch.matrix import activations, losses
 
 Array = NDArray[np.float64]
-RTOL, ATOL = 1e-7, 1e-10
+Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
 
 
 @dataclass(frozen=True)
@@ -120,17 +120,19 @@ shapes = st.tuples(st.integers(1, 9), st.integers(2, 7), st.integers(0, 2**32 - 
 @pytest.mark.parametrize("op", OPS, ids=OP_IDS)
 @settings(max_examples=25, deadline=None)
 @given(shape=shapes)
-def test_forward_and_backward_match_torch(op: Op, shape: tuple[int, int, int]) -> None:
+def test_forward_and_backward_match_torch(
+    op: Op, shape: tuple[int, int, int], tol: Tolerances
+) -> None:
     z, y, g = sample(op, *shape)
     expected_out, expected_grad = torch_reference(op, z, y, g)
 
     out = op.forward(z, y)
     grad = op.backward(z, y, g)
 
-    np.testing.assert_allclose(out, expected_out, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out, expected_out, **tol["vs_torch"])
     assert grad.shape == z.shape
     assert grad.dtype == np.float64
-    np.testing.assert_allclose(grad, expected_grad, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(grad, expected_grad, **tol["vs_torch"])
 
 
 def central_difference(f: Callable[[Array], float], z: Array, h: float = 1e-6) -> Array:
@@ -146,7 +148,9 @@ def central_difference(f: Callable[[Array], float], z: Array, h: float = 1e-6) -
 @pytest.mark.parametrize("op", OPS, ids=OP_IDS)
 @settings(max_examples=10, deadline=None)
 @given(shape=shapes)
-def test_backward_matches_central_differences(op: Op, shape: tuple[int, int, int]) -> None:
+def test_backward_matches_central_differences(
+    op: Op, shape: tuple[int, int, int], tol: Tolerances
+) -> None:
     """No torch: the backward is the derivative of the forward, checked numerically."""
     z, y, g = sample(op, *shape)
 
@@ -154,7 +158,7 @@ def test_backward_matches_central_differences(op: Op, shape: tuple[int, int, int
         return float(np.sum(g * op.forward(z, y)))
 
     numeric = central_difference(weighted_output, z)
-    np.testing.assert_allclose(op.backward(z, y, g), numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(op.backward(z, y, g), numeric, **tol["central_difference"])
 
 
 def test_relu_gradient_at_exactly_zero_is_zero_like_torch() -> None:
@@ -179,7 +183,7 @@ def test_ops_keep_the_dtype(op: Op, dtype: type[np.floating[Any]]) -> None:
         assert op.forward(z, y).dtype == dtype
 
 
-def test_sigmoid_and_bce_are_stable_at_extreme_logits() -> None:
+def test_sigmoid_and_bce_are_stable_at_extreme_logits(tol: Tolerances) -> None:
     z = np.array([[-1000.0], [1000.0], [-1000.0], [1000.0], [0.0]])
     y = np.array([0, 1, 1, 0, 1])
     with warnings.catch_warnings():
@@ -190,14 +194,18 @@ def test_sigmoid_and_bce_are_stable_at_extreme_logits() -> None:
 
     np.testing.assert_array_equal(s[:, 0], [0.0, 1.0, 0.0, 1.0, 0.5])
     expected_L, _ = torch_reference(OPS[4], z, y, np.array(1.0))
-    assert pytest.approx(float(expected_L), rel=1e-12) == L
-    assert pytest.approx((0 + 0 + 1000 + 1000 + np.log(2)) / 5, rel=1e-12) == L
-    np.testing.assert_allclose(dL_dz[:, 0], [0.0, 0.0, -0.2, 0.2, -0.1], atol=1e-15)
-    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    scalar = tol["float64_scalar"]
+    assert pytest.approx(float(expected_L), rel=scalar["rtol"], abs=scalar["atol"]) == L
+    closed_form = (0 + 0 + 1000 + 1000 + np.log(2)) / 5
+    assert pytest.approx(closed_form, rel=scalar["rtol"], abs=scalar["atol"]) == L
+    np.testing.assert_allclose(dL_dz[:, 0], [0.0, 0.0, -0.2, 0.2, -0.1], **tol["float64_zero"])
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, **tol["float64_exact"])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cross_entropy_is_stable_at_extreme_logits(dtype: type[np.floating[Any]]) -> None:
+def test_cross_entropy_is_stable_at_extreme_logits(
+    dtype: type[np.floating[Any]], tol: Tolerances
+) -> None:
     z = np.array([[1000.0, -1000.0, 0.0], [-5e4, -5e4 + 3.0, -5e4 - 1.0]], dtype=dtype)
     y = np.array([1, 0])
     with warnings.catch_warnings():
@@ -208,25 +216,28 @@ def test_cross_entropy_is_stable_at_extreme_logits(dtype: type[np.floating[Any]]
     z_t = torch.tensor(z.astype(np.float64))
     expected = torch.nn.functional.cross_entropy(z_t, torch.from_numpy(y)).item()
     assert np.isfinite(L)
-    assert pytest.approx(expected, rel=1e-6) == L
+    loss_tol = tol["float32_loss_vs_torch"]
+    assert pytest.approx(expected, rel=loss_tol["rtol"], abs=loss_tol["atol"]) == L
     assert np.isfinite(dL_dz).all()
-    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, **tol["float32_proba_sum"])
 
 
-def test_cross_entropy_gradient_is_softmax_minus_one_hot_over_n() -> None:
+def test_cross_entropy_gradient_is_softmax_minus_one_hot_over_n(tol: Tolerances) -> None:
     rng = np.random.default_rng(3)
     z = rng.normal(size=(5, 4))
     y = np.array([0, 3, 1, 1, 2])
     _, dL_dz = losses.cross_entropy(z, y)
     expected = (losses.softmax(z) - losses.one_hot(y, 4, np.dtype(np.float64))) / 5
-    np.testing.assert_allclose(dL_dz, expected, rtol=1e-14, atol=1e-16)
-    np.testing.assert_allclose(dL_dz.sum(axis=1), 0.0, atol=1e-15)  # each row: P sums to 1
+    np.testing.assert_allclose(dL_dz, expected, **tol["float64_identity"])
+    # Each row of softmax sums to 1, so each row of dL/dz sums to 0.
+    np.testing.assert_allclose(dL_dz.sum(axis=1), 0.0, **tol["float64_zero"])
 
 
-def test_mse_averages_over_all_entries_like_torch() -> None:
+def test_mse_averages_over_all_entries_like_torch(tol: Tolerances) -> None:
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     y = np.array([2, 0])
     L, dL_dz = losses.mse(z, y)
     # (1 + 4 + 4 + 1 + 0 + 0) / 6 entries
-    assert pytest.approx(10 / 6) == L
-    np.testing.assert_allclose(dL_dz, 2 * (z - [[0, 0, 1], [1, 0, 0]]) / 6)
+    assert pytest.approx(10 / 6, rel=tol["mse_value"]["rtol"], abs=tol["mse_value"]["atol"]) == L
+    expected = 2 * (z - [[0, 0, 1], [1, 0, 0]]) / 6
+    np.testing.assert_allclose(dL_dz, expected, **tol["float64_exact"])

@@ -228,11 +228,11 @@ def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> NDArray[np.floa
         original = X[row, col]
         if X.dtype.kind == "f" and not np.isfinite(original):
             raise ValueError(
-                f"X must be finite, but X[{row}, {col}] = {original!r} "
+                f"X must be finite, but X[{row}, {col}] = {original} "
                 f"(row {row}, column {col}); remove or impute NaN/inf values first"
             )
         raise ValueError(
-            f"X[{row}, {col}] = {original!r} (row {row}, column {col}) overflows "
+            f"X[{row}, {col}] = {original} (row {row}, column {col}) overflows "
             f"{dtype}: values must fit the model dtype; rescale X or use dtype='float64'"
         )
     return cast
@@ -301,7 +301,7 @@ def check_state_dict(
         if not np.isfinite(value).all():
             index = _first_non_finite(value)
             raise ValueError(
-                f"state[{key!r}] must be finite, but it holds {value[index]!r} at index {index}"
+                f"state[{key!r}] must be finite, but it holds {value[index]} at index {index}"
             )
         arrays[key] = value
     return arrays
