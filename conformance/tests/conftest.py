@@ -18,6 +18,7 @@ from fromscratch.conformance.registry import Implementation, select
 from fromscratch.conformance.report import write_json
 
 MEASUREMENTS = pytest.StashKey[list[Measurement]]()
+IMPLEMENTATIONS = pytest.StashKey[list[Implementation]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,7 +32,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _implementations(config: pytest.Config) -> list[Implementation]:
-    return select(config.getoption("--impl"))
+    """The implementations under test, looked up once per session."""
+    if IMPLEMENTATIONS not in config.stash:
+        config.stash[IMPLEMENTATIONS] = select(config.getoption("--impl"))
+    return config.stash[IMPLEMENTATIONS]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -164,6 +164,19 @@ def _max_abs(actual: Mapping[str, Any], reference: Mapping[str, Any]) -> float:
 # --------------------------------------------------------------------------- gradients
 
 
+def _gradients_against_torch(
+    model: Any, torch_model: torch.nn.Sequential, loss: str, X: NDArray[Any], y: NDArray[Any]
+) -> tuple[float, dict[str, float]]:
+    """The worst error ratio of ``model.gradients`` against torch autograd, and the
+    largest absolute errors of the gradients and of the loss."""
+    value, grads = model.gradients(X, y)
+    ref_value, ref_grads = reference.loss_and_gradients(torch_model, loss, X, y)
+    tol = TOLERANCES["gradient_vs_torch"]
+    worst = max(tol.worst(value, ref_value), _worst_over(tol, grads, ref_grads))
+    errors = {"max_abs_error": _max_abs(grads, ref_grads), "loss_abs_error": abs(value - ref_value)}
+    return worst, errors
+
+
 def gradient_vs_torch(impl: Implementation, case: Case) -> Measurement:
     """Loss and every gradient against torch autograd, float64, from the model's own init.
 
@@ -175,19 +188,14 @@ def gradient_vs_torch(impl: Implementation, case: Case) -> Measurement:
     torch_model = reference.load(reference.sequential(list(case.layers), case.activation), state)
     X, y = case.batch()
 
-    loss, grads = model.gradients(X, y)
-    ref_loss, ref_grads = reference.loss_and_gradients(torch_model, case.loss, X, y)
-
-    tol = TOLERANCES["gradient_vs_torch"]
-    worst = max(tol.worst(loss, ref_loss), _worst_over(tol, grads, ref_grads))
+    worst, errors = _gradients_against_torch(model, torch_model, case.loss, X, y)
     unchanged = all(np.array_equal(v, state[k]) for k, v in model.state_dict().items())
     return _within(
         "gradient_vs_torch",
         impl,
         case.id,
         worst if unchanged else math.inf,
-        max_abs_error=_max_abs(grads, ref_grads),
-        loss_abs_error=abs(loss - ref_loss),
+        **errors,
         parameters_unchanged=unchanged,
     )
 
@@ -246,17 +254,14 @@ def relu_kink(impl: Implementation, loss: str) -> Measurement:
     zs = reference.pre_activations(torch_model, X)
     zeros = int(np.sum(zs[0] == 0.0) + np.sum(zs[1] == 0.0))
     expected_zeros = 3 + case.batch_size
-    loss_value, grads = model.gradients(X, y)
-    ref_loss, ref_grads = reference.loss_and_gradients(torch_model, loss, X, y)
-    tol = TOLERANCES["gradient_vs_torch"]
-    worst = max(tol.worst(loss_value, ref_loss), _worst_over(tol, grads, ref_grads))
+    worst, errors = _gradients_against_torch(model, torch_model, loss, X, y)
     return _within(
         "relu_kink",
         impl,
         f"relu-{loss}",
         worst if zeros >= expected_zeros else math.inf,
         exact_zeros=zeros,
-        max_abs_error=_max_abs(grads, ref_grads),
+        **errors,
     )
 
 
