@@ -1,5 +1,14 @@
 """Parametrize the suite over installed implementations and record what it measures.
 
+Fixtures a test can ask for, each parametrized over the implementations it applies to:
+
+* ``impl``: every implementation;
+* ``differentiable_impl``: those with exact ``gradients``;
+* ``estimator_impl``: those with an evolution-strategies ``estimate_gradient``;
+* ``mnist_impl``: every implementation, marked ``slow`` where
+  :data:`~fromscratch.conformance.tolerances.SLOW_ACCURACY` lists its MNIST check;
+* ``mnist_subset_impl``: only those, marked ``subset``: CI's stand-in for the slow check.
+
 Options:
 
 * ``--impl NAME`` (repeatable): run the suite on these implementations only;
@@ -16,6 +25,7 @@ import pytest
 from fromscratch.conformance.checks import Measurement
 from fromscratch.conformance.registry import Implementation, select
 from fromscratch.conformance.report import write_json
+from fromscratch.conformance.tolerances import SLOW_ACCURACY, Dataset
 
 MEASUREMENTS = pytest.StashKey[list[Measurement]]()
 IMPLEMENTATIONS = pytest.StashKey[list[Implementation]]()
@@ -38,15 +48,25 @@ def _implementations(config: pytest.Config) -> list[Implementation]:
     return config.stash[IMPLEMENTATIONS]
 
 
+def _is_slow(impl: Implementation, dataset: Dataset) -> bool:
+    return dataset in SLOW_ACCURACY.get(impl.name, ())
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     impls = _implementations(metafunc.config)
-    for fixture, keep in (
-        ("impl", lambda i: True),
-        ("differentiable_impl", lambda i: i.differentiable),
-    ):
+    slow, subset = pytest.mark.slow, pytest.mark.subset
+    # fixture -> (implementation, its marks) for each implementation it applies to
+    chosen: dict[str, list[tuple[Implementation, list[pytest.MarkDecorator]]]] = {
+        "impl": [(i, []) for i in impls],
+        "differentiable_impl": [(i, []) for i in impls if i.differentiable],
+        "estimator_impl": [(i, []) for i in impls if i.estimates_gradient],
+        "mnist_impl": [(i, [slow] if _is_slow(i, "mnist") else []) for i in impls],
+        "mnist_subset_impl": [(i, [subset]) for i in impls if _is_slow(i, "mnist")],
+    }
+    for fixture, entries in chosen.items():
         if fixture in metafunc.fixturenames:
-            chosen = [i for i in impls if keep(i)]
-            metafunc.parametrize(fixture, chosen, ids=[i.name for i in chosen])
+            params = [pytest.param(i, marks=marks, id=i.name) for i, marks in entries]
+            metafunc.parametrize(fixture, params)
 
 
 @pytest.fixture

@@ -13,7 +13,14 @@ from fromscratch.conformance import cli
 from fromscratch.conformance.checks import Measurement
 from fromscratch.conformance.registry import RegistryError, discover, select
 from fromscratch.conformance.report import format_table, summarize, write_json
-from fromscratch.conformance.tolerances import ACCURACY_THRESHOLDS, TOLERANCES, Tolerance
+from fromscratch.conformance.tolerances import (
+    ACCURACY_THRESHOLDS,
+    SLOW_ACCURACY,
+    SUBSETS,
+    TOLERANCES,
+    Tolerance,
+    es_cosine_threshold,
+)
 
 
 def test_tolerance_is_allclose_and_reports_the_margin():
@@ -31,6 +38,27 @@ def test_tolerance_is_allclose_and_reports_the_margin():
 def test_bounds_are_those_the_project_promises():
     assert TOLERANCES["gradient_vs_torch"] == Tolerance(rtol=1e-7, atol=1e-10)
     assert ACCURACY_THRESHOLDS["gradient"] == {"mnist": 0.975, "breast_cancer": 0.95}
+
+
+def test_every_slow_check_has_a_smaller_ci_stand_in_with_a_lower_bar():
+    full_train = {"mnist": 60_000, "breast_cancer": 455}
+    for datasets in SLOW_ACCURACY.values():
+        for dataset in datasets:
+            subset = SUBSETS[dataset]
+            assert 0 < subset.n_train < full_train[dataset]
+            assert subset.thresholds.keys() == ACCURACY_THRESHOLDS.keys()
+            for training, bar in subset.thresholds.items():
+                assert 0.5 < bar < ACCURACY_THRESHOLDS[training][dataset]
+
+
+def test_es_cosine_threshold_is_half_the_linear_prediction_and_grows_with_population():
+    # n pairs in d = 1 dimension: every estimate is +-g, the cosine is 1, half of it is asked.
+    assert es_cosine_threshold(10, 1) == pytest.approx(0.5)
+    # n = (pi / 3)(d - 1): noise and signal are equal, the predicted cosine is 1/sqrt(2).
+    assert es_cosine_threshold(10, 1 + 30 / math.pi) == pytest.approx(0.5 / math.sqrt(2))
+    bars = [es_cosine_threshold(n, 75) for n in (25, 100, 400, 1600)]
+    assert bars == sorted(bars)
+    assert bars[-1] < 0.5
 
 
 def test_unknown_implementation_names_the_installed_ones():

@@ -26,14 +26,18 @@ from fromscratch.conformance.registry import Implementation
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
     CENTRAL_DIFFERENCE_STEP,
+    SUBSETS,
     TOLERANCES,
     Dataset,
     Tolerance,
+    es_cosine_threshold,
 )
 
 ACTIVATIONS: Final = ("relu", "sigmoid", "tanh")
 LOSSES: Final = ("cross_entropy", "bce", "mse")
 N_FEATURES: Final = 4
+HIGHER_IS_BETTER: Final = frozenset({"accuracy", "es_gradient"})
+"""Checks whose value is a score to reach (the rest measure an error ratio to stay under)."""
 
 
 @dataclass
@@ -518,6 +522,66 @@ def divergence(impl: Implementation) -> Measurement:
     return _verdict("divergence", impl, "learning_rate=1e30", ok, **details)
 
 
+# --------------------------------------------------------------------------- ES gradient
+
+ES_CASE: Final = Case("tanh", "cross_entropy", (8, 6, 3), 64)
+"""A smooth case (tanh, so no relu kinks inside the perturbation radius) with d = 75."""
+ES_PAIRS: Final = (25, 100, 400)
+ES_SIGMA: Final = 1e-3
+
+
+def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
+    r"""The evolution-strategies gradient estimate points where torch's exact gradient does.
+
+    ``estimate_gradient(X, y, population=2n, sigma, seed)`` draws :math:`n` antithetic
+    pairs :math:`\theta \pm \sigma \epsilon_i`. For a loss that is linear within
+    :math:`\sigma`, :math:`L(\theta \pm \sigma\epsilon_i) = L \pm \sigma s_i \lVert g
+    \rVert` with :math:`s_i = \epsilon_i \cdot \hat g \sim \mathcal N(0, 1)`, and centered
+    ranks weight pair :math:`i` by about :math:`w_i = 2\Phi(s_i) - 1`. The estimate
+    :math:`\sum_i w_i \epsilon_i` then has a component along :math:`g` of mean
+    :math:`n\,\mathbb E[s\,w(s)] = n / \sqrt\pi` and, in each of the other :math:`d - 1`
+    directions, noise of variance :math:`n\,\mathbb E[w^2] = n / 3`, so
+
+    .. math::
+
+        \cos(\hat g_{ES}, g) \approx \Big(1 + \frac{\pi}{3}\,\frac{d - 1}{n}\Big)^{-1/2}.
+
+    The measured cosine must reach half of that (:func:`es_cosine_threshold`), for every
+    population size in :data:`ES_PAIRS`. The cosine is scale-free, so the estimate may
+    carry any positive factor (``1 / sigma``, the population size, the shaping's scale).
+    """
+    model = _build(impl, ES_CASE)
+    state = model.state_dict()
+    torch_model = reference.load(reference.sequential(list(ES_CASE.layers), "tanh"), state)
+    X, y = ES_CASE.batch()
+    _, exact = reference.loss_and_gradients(torch_model, ES_CASE.loss, X, y)
+    estimate = model.estimate_gradient(X, y, population=2 * n_pairs, sigma=ES_SIGMA, seed=0)
+    if set(estimate) != set(exact):
+        raise AssertionError(f"keys {sorted(estimate)} differ from torch's {sorted(exact)}")
+    keys = sorted(exact)
+    g = np.concatenate([exact[k].ravel() for k in keys])
+    g_es = np.concatenate([np.asarray(estimate[k], dtype=np.float64).ravel() for k in keys])
+    cosine = float(g @ g_es / (np.linalg.norm(g) * np.linalg.norm(g_es) + 1e-300))
+    d = g.size
+    expected = 1.0 / math.sqrt(1.0 + (math.pi / 3.0) * (d - 1) / n_pairs)
+    threshold = es_cosine_threshold(n_pairs, d)
+    unchanged = all(np.array_equal(v, state[k]) for k, v in model.state_dict().items())
+    return Measurement(
+        "es_gradient",
+        impl.name,
+        f"n_pairs={n_pairs}",
+        cosine,
+        threshold,
+        bool(cosine >= threshold and unchanged),
+        {
+            "expected_cosine": round(expected, 4),
+            "n_parameters": d,
+            "sigma": ES_SIGMA,
+            "parameters_unchanged": unchanged,
+        },
+    )
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -550,11 +614,15 @@ class Curve:
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def train(impl: Implementation, dataset: Dataset) -> tuple[Any, Curve, float]:
-    """Build and fit a model with the implementation's own recipe; return it, its curve
-    and the wall time of ``fit``."""
+def train(
+    impl: Implementation, dataset: Dataset, n_train: int | None = None
+) -> tuple[Any, Curve, float]:
+    """Build and fit a model with the implementation's own recipe, on the first ``n_train``
+    training rows (all of them by default); return it, its curve and the wall time of ``fit``."""
     recipe = impl.recipes[dataset]
     X, y = load(dataset, "train")
+    if n_train is not None:
+        X, y = X[:n_train], y[:n_train]
     model = impl.factory(**recipe["model"])
     curve = Curve()
     fit_kwargs = dict(recipe["fit"])
@@ -563,25 +631,36 @@ def train(impl: Implementation, dataset: Dataset) -> tuple[Any, Curve, float]:
     return model, curve, time.perf_counter() - start
 
 
-def accuracy(impl: Implementation, dataset: Dataset) -> Measurement:
-    """Test-split accuracy after training with the recipe; the bound comes from
-    :data:`ACCURACY_THRESHOLDS` for the implementation's kind of training."""
-    model, curve, seconds = train(impl, dataset)
+def accuracy(impl: Implementation, dataset: Dataset, *, subset: bool = False) -> Measurement:
+    """Test-split accuracy after training with the recipe.
+
+    The bound comes from :data:`ACCURACY_THRESHOLDS` for the implementation's kind of
+    training. With ``subset=True`` the recipe trains on :data:`SUBSETS` ``[dataset]``'s first
+    rows only, is judged by that subset's own threshold, and the case is named
+    ``"<dataset>[:n_train]"``; the test split is always the whole of it.
+    """
+    n_train = SUBSETS[dataset].n_train if subset else None
+    model, curve, seconds = train(impl, dataset, n_train)
     X_test, y_test = load(dataset, "test")
     predicted = model.predict(X_test)
     acc = float(np.mean(predicted == y_test))
-    threshold = ACCURACY_THRESHOLDS[impl.training][dataset]
+    if subset:
+        threshold = SUBSETS[dataset].thresholds[impl.training]
+        case = f"{dataset}[:{n_train}]"
+    else:
+        threshold, case = ACCURACY_THRESHOLDS[impl.training][dataset], dataset
     expected_epochs = list(range(1, int(impl.recipes[dataset]["fit"]["epochs"]) + 1))
     callback_ok = curve.epochs == expected_epochs and all(map(math.isfinite, curve.loss))
     return Measurement(
         "accuracy",
         impl.name,
-        dataset,
+        case,
         acc,
         threshold,
         bool(acc >= threshold and callback_ok),
         {
             "train_seconds": round(seconds, 2),
+            "n_train": n_train if n_train is not None else "all",
             "n_test": len(y_test),
             "callback_epochs_ok": callback_ok,
             "epoch_loss": [round(v, 6) for v in curve.loss],
@@ -604,7 +683,8 @@ def plan(
 ) -> list[Callable[[], Measurement]]:
     """Every check that applies to ``impl``, as zero-argument calls, cheapest first.
 
-    Gradient checks apply to implementations that offer ``gradients``; the rest to all.
+    Gradient checks apply to implementations that offer ``gradients``, the ES check to
+    those that offer ``estimate_gradient``; the rest to all.
     """
     checks: list[Callable[[], Measurement]] = []
     if impl.differentiable:
@@ -612,6 +692,8 @@ def plan(
         checks += [partial(central_difference, impl, case) for case in central_difference_cases()]
         checks += [partial(relu_kink, impl, loss) for loss in LOSSES]
         checks.append(partial(divergence, impl))
+    if impl.estimates_gradient:
+        checks += [partial(es_gradient, impl, n_pairs) for n_pairs in ES_PAIRS]
     checks += [partial(forward_vs_torch, impl, case, dtype) for case, dtype in forward_cases()]
     checks += [partial(state_dict_layout, impl, dtype) for dtype in ("float64", "float32")]
     checks += [partial(bad_input, impl, case) for case in bad_inputs()]

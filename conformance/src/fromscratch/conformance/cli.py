@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from fromscratch.conformance.registry import RegistryError, discover, select
-from fromscratch.conformance.tolerances import Dataset
+from fromscratch.conformance.registry import Implementation, RegistryError, discover, select
+from fromscratch.conformance.tolerances import SPEED_TARGETS, Dataset
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=5, help="timed rounds after a warm-up")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     return parser
+
+
+def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
+    """``impls`` plus every installed implementation a speed target is measured against."""
+    installed = discover()
+    names = [i.name for i in impls]
+    for impl in list(impls):
+        target = SPEED_TARGETS.get(impl.name)
+        if target and target.baseline in installed and target.baseline not in names:
+            names.append(target.baseline)
+            impls.append(installed[target.baseline])
+    return impls
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,5 +69,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         print("error: --rounds must be at least 1", file=sys.stderr)
         return 2
-    bench(impls, args.rounds, args.out)
+    bench(_with_baselines(impls), args.rounds, args.out)
     return 0

@@ -116,5 +116,24 @@ class Differentiable(Model, Protocol):
         ...
 
 
+@runtime_checkable
+class GradientEstimator(Model, Protocol):
+    """A gradient-free model that estimates the gradient it never computes: evolution strategies."""
+
+    def estimate_gradient(
+        self, X: NDArray[Any], y: NDArray[Any], *, population: int, sigma: float, seed: int
+    ) -> StateDict:
+        r"""The direction the trainer steps against: an estimate of :math:`\nabla_\theta L(X, y)`
+        up to a positive factor, keyed like :meth:`Model.state_dict`.
+
+        It is drawn from ``population`` perturbations :math:`\theta \pm \sigma\epsilon_i`
+        (``population // 2`` antithetic pairs) by the very estimator training uses, fitness
+        shaping included, from a generator seeded with ``seed``. The parameters are left
+        unchanged; an odd or non-positive ``population`` or a non-positive ``sigma`` raises
+        ``ValueError``.
+        """
+        ...
+
+
 ModelFactory: TypeAlias = Callable[..., Model]
 """The class an implementation registers: ``factory(layers, **kwargs) -> Model``."""

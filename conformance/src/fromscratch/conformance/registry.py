@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Final, cast
 
-from fromscratch.conformance.protocol import Differentiable, Model, ModelFactory, Recipes
+from fromscratch.conformance.protocol import (
+    Differentiable,
+    GradientEstimator,
+    Model,
+    ModelFactory,
+    Recipes,
+)
 from fromscratch.conformance.tolerances import Dataset, Training
 
 GROUP: Final = "fromscratch.implementations"
@@ -44,15 +50,23 @@ class Implementation:
     def differentiable(self) -> bool:
         return self.training == "gradient"
 
+    @property
+    def estimates_gradient(self) -> bool:
+        """Whether the model class offers an evolution-strategies ``estimate_gradient``."""
+        return callable(getattr(self.factory, "estimate_gradient", None))
+
     def build(self, layers: list[int], **kwargs: Any) -> Any:
         """Construct a model; the result is checked against the protocol."""
         model = self.factory(layers, **kwargs)
-        expected = Differentiable if self.differentiable else Model
-        if not isinstance(model, expected):
-            raise RegistryError(
-                f"{self.name}: {type(model).__name__} does not offer every method of "
-                f"{expected.__name__} (see docs/protocol.md)"
-            )
+        expected: list[type] = [Differentiable if self.differentiable else Model]
+        if self.estimates_gradient:
+            expected.append(GradientEstimator)
+        for protocol in expected:
+            if not isinstance(model, protocol):
+                raise RegistryError(
+                    f"{self.name}: {type(model).__name__} does not offer every method of "
+                    f"{protocol.__name__} (see docs/protocol.md)"
+                )
         return model
 
 
