@@ -9,6 +9,7 @@
 * ``report``: train every installed implementation with its recipes, run every check,
   print the results table and write ``reports/results.json``.
 * ``bench``: one MNIST epoch per implementation against torch eager, as ratios.
+* ``docs``: refill the code blocks the docs pull from the source files.
 
 Every install goes through ``constraints.txt``, which pins torch to the CPU build.
 """
@@ -16,6 +17,7 @@ Every install goes through ``constraints.txt``, which pins torch to the CPU buil
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import nox
@@ -44,6 +46,7 @@ def tests(session: nox.Session) -> None:
     """Every test: datasets, conformance on every implementation, each implementation's own."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
     tests = ["datasets/tests", "conformance/tests", *(f"{d}/tests" for d in IMPLEMENTATION_DIRS)]
+    tests.append("docs/test_snippets.py")
     pytest(session, *tests, "-m", "not slow")
 
 
@@ -69,7 +72,14 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     sources = [f"{d}/src" for d in (*SHARED, *IMPLEMENTATION_DIRS)]
-    session.run("mypy", *sources, "noxfile.py", env={"MYPYPATH": os.pathsep.join(sources)})
+    scripts = ["noxfile.py", "docs/snippets.py"]
+    session.run("mypy", *sources, *scripts, env={"MYPYPATH": os.pathsep.join(sources)})
+
+
+@nox.session(python=False)
+def docs(session: nox.Session) -> None:
+    """Refill the docs' code blocks from the source files (``docs/snippets.py``)."""
+    session.run(sys.executable, "docs/snippets.py", *session.posargs)
 
 
 @nox.session
