@@ -27,7 +27,13 @@ import torch
 
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
 from fromscratch.conformance.registry import Implementation
-from fromscratch.conformance.tolerances import ACCURACY_THRESHOLDS, TOLERANCES, Dataset
+from fromscratch.conformance.tolerances import (
+    ACCURACY_THRESHOLDS,
+    SLOW_ACCURACY,
+    SUBSETS,
+    TOLERANCES,
+    Dataset,
+)
 
 
 def _label(check: Callable[[], Measurement]) -> tuple[str, str]:
@@ -179,6 +185,10 @@ def report(
             "environment": environment(),
             "tolerances": {k: asdict(v) for k, v in TOLERANCES.items()},
             "accuracy_thresholds": ACCURACY_THRESHOLDS,
+            "ci_subsets": {
+                "slow_accuracy": SLOW_ACCURACY,
+                "subsets": {k: asdict(v) for k, v in SUBSETS.items()},
+            },
             "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
             "measurements": [m.to_json() for m in results],
         }
