@@ -10,7 +10,7 @@ block holding that definition exactly as the source has it (decorators included,
 indentation of its class removed). Names rather than line numbers keep the pages right
 as the code moves.
 
-    python docs/snippets.py          # rewrite every page under docs/ that has markers
+    python docs/snippets.py          # rewrite every page (docs/, READMEs) that has markers
     python docs/snippets.py --check  # exit 1 and name every stale page (the tests run this)
 """
 
@@ -94,7 +94,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if BLOCK.search(p.read_text()))
+    """Every page with snippet markers: under docs/, and the READMEs."""
+    candidates = [*DOCS.rglob("*.md"), ROOT / "README.md", *ROOT.glob("*/README.md")]
+    candidates += ROOT.glob("implementations/*/README.md")
+    return sorted(p for p in set(candidates) if p.is_file() and BLOCK.search(p.read_text()))
 
 
 def main(argv: list[str] | None = None) -> int:

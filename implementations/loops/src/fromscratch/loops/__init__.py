@@ -1,0 +1,70 @@
+"""A neural network made of objects: neurons, layers of neurons, a network of layers.
+
+Read it top to bottom, one idea per module:
+
+* :mod:`~fromscratch.loops.activations` -- relu, sigmoid, tanh, each with its derivative;
+* :mod:`~fromscratch.loops.neuron` -- the :class:`Neuron`: weights, bias, weighted sum,
+  activation, and its own backward step;
+* :mod:`~fromscratch.loops.layer` -- the :class:`Layer`: a list of neurons and the
+  matrices their rows live in;
+* :mod:`~fromscratch.loops.losses` -- cross-entropy, BCE, MSE and the error each output
+  neuron starts from;
+* :mod:`~fromscratch.loops.optim` -- SGD (momentum, Nesterov) and Adam, neuron by neuron;
+* :mod:`~fromscratch.loops.network` -- the :class:`Network`, which trains it all;
+* :mod:`~fromscratch.loops.validation` -- the checks at the public boundary.
+
+``RECIPES`` holds the hyper-parameters the conformance suite trains with, per data set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .layer import Layer
+from .network import Network
+from .neuron import Neuron
+
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    # Two relu layers, Nesterov momentum, a cosine-annealed learning rate and small batches:
+    # about 98.4% test accuracy (seeds 0, 1) in under a minute of training on two CPU
+    # cores, and about 96.0% when trained on the first 10,000 images only.
+    "mnist": {
+        "model": {
+            "layers": [784, 128, 64, 10],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float32",
+        },
+        "fit": {
+            "epochs": 15,
+            "batch_size": 64,
+            "learning_rate": 0.1,
+            "optimizer": "sgd",
+            "momentum": 0.9,
+            "nesterov": True,
+            "schedule": "cosine",
+        },
+    },
+    # 455 standardized rows: a small net, with Adam's L2 weight decay against overfitting.
+    # 98.2% test accuracy for seed 0; at least 97.4% (mean 98.1%) over seeds 0-19.
+    "breast_cancer": {
+        "model": {
+            "layers": [30, 16, 2],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float64",
+        },
+        "fit": {
+            "epochs": 100,
+            "batch_size": 32,
+            "learning_rate": 0.001,
+            "optimizer": "adam",
+            "weight_decay": 0.01,
+        },
+    },
+}
+"""Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
+
+__all__ = ["RECIPES", "Layer", "Network", "Neuron"]

@@ -1,0 +1,289 @@
+"""Checks at the public boundary: what a caller hands in is validated here, once.
+
+The neurons trust their inputs; these functions make that trust safe. Each raises
+``ValueError`` saying what was wrong, where, and what was expected, so a mistake stops
+at the call that made it instead of turning into a NaN or a broadcasting error somewhere
+inside neuron 97 of layer 2.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .optim import OPTIMIZERS, SCHEDULES
+
+DTYPES = ("float32", "float64")
+
+
+def _listing(names: Collection[object]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _integer(value: object) -> int | None:
+    """``value`` as an int when it is a Python or NumPy integer, else None.
+
+    ``True`` is an ``int`` to Python, but ``epochs=True`` or ``layers=[4, True]`` is surely
+    a mistake, so booleans do not count.
+    """
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def check_choice(name: str, value: object, choices: Collection[str]) -> str:
+    """``value`` must be one of the strings in ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {_listing(choices)}")
+    return value
+
+
+def check_layers(layers: object) -> tuple[int, ...]:
+    """``layers`` must be at least two positive integers: inputs, hidden sizes, outputs."""
+    if isinstance(layers, str | bytes) or not isinstance(layers, Sequence | np.ndarray):
+        raise ValueError(
+            f"layers must be a sequence of layer sizes such as [784, 128, 10], got {layers!r}"
+        )
+    sizes = list(layers)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layers needs at least 2 sizes (inputs and outputs), got {len(sizes)}: {sizes!r}"
+        )
+    checked = []
+    for i, size in enumerate(sizes):
+        as_int = _integer(size)
+        if as_int is None or as_int < 1:
+            raise ValueError(f"layers[{i}] must be a positive integer, got {size!r}")
+        checked.append(as_int)
+    return tuple(checked)
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """``value`` must be an integer >= 1 (``epochs``, ``batch_size``)."""
+    as_int = _integer(value)
+    if as_int is None or as_int < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return as_int
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` must be an integer >= 0, as ``np.random.default_rng`` wants."""
+    as_int = _integer(seed)
+    if as_int is None or as_int < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return as_int
+
+
+def check_float(
+    name: str,
+    value: object,
+    *,
+    low: float,
+    high: float = math.inf,
+    low_inclusive: bool = True,
+    high_inclusive: bool = False,
+) -> float:
+    """``value`` must be a finite real number in the given interval; returned as a float."""
+    interval = f"{'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+    ):
+        raise ValueError(f"{name} must be a finite real number in {interval}, got {value!r}")
+    x = float(value)
+    above = x >= low if low_inclusive else x > low
+    below = x <= high if high_inclusive else x < high
+    if not (above and below):
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return x
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """The optional keyword arguments of ``Network.fit``, checked."""
+
+    optimizer: str = "sgd"
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    schedule: str = "constant"
+
+
+_SGD_ONLY = ("momentum", "nesterov")
+_ADAM_ONLY = ("betas", "eps")
+FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule")
+
+
+def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
+    """Check ``fit``'s ``**options``; an option that belongs to the other optimizer is an error.
+
+    Quietly ignoring ``momentum=0.9`` because the optimizer is Adam would train another
+    model than the caller thinks, so it is refused instead.
+    """
+    unknown = sorted(set(options) - set(FIT_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown fit option(s) {_listing(unknown)}; accepted options are "
+            f"{_listing(FIT_OPTIONS)}"
+        )
+    optimizer = check_choice("optimizer", options.get("optimizer", "sgd"), OPTIMIZERS)
+    foreign = _ADAM_ONLY if optimizer == "sgd" else _SGD_ONLY
+    misplaced = [name for name in foreign if name in options]
+    if misplaced:
+        raise ValueError(
+            f"option(s) {_listing(misplaced)} do not apply to optimizer={optimizer!r}; "
+            f"{_listing(_SGD_ONLY)} are for 'sgd', {_listing(_ADAM_ONLY)} are for 'adam'"
+        )
+
+    defaults = FitOptions()
+    momentum = check_float("momentum", options.get("momentum", defaults.momentum), low=0, high=1)
+    nesterov = options.get("nesterov", defaults.nesterov)
+    if not isinstance(nesterov, bool | np.bool_):
+        raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
+    if nesterov and momentum == 0:
+        raise ValueError("nesterov=True needs momentum > 0 (e.g. momentum=0.9), got momentum=0")
+    weight_decay = check_float(
+        "weight_decay", options.get("weight_decay", defaults.weight_decay), low=0
+    )
+    betas = options.get("betas", defaults.betas)
+    if isinstance(betas, str) or not isinstance(betas, Sequence) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
+    beta1 = check_float("betas[0]", betas[0], low=0, high=1)
+    beta2 = check_float("betas[1]", betas[1], low=0, high=1)
+    eps = check_float("eps", options.get("eps", defaults.eps), low=0, low_inclusive=False)
+    schedule = options.get("schedule", defaults.schedule)
+    schedule = check_choice("schedule", "constant" if schedule is None else schedule, SCHEDULES)
+    return FitOptions(
+        optimizer=optimizer,
+        momentum=momentum,
+        nesterov=bool(nesterov),
+        weight_decay=weight_decay,
+        betas=(beta1, beta2),
+        eps=eps,
+        schedule=schedule,
+    )
+
+
+def _first_non_finite(values: NDArray[Any]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+
+
+def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> NDArray[np.floating[Any]]:
+    """``X`` must be a finite, real, 2-D array of shape (n >= 1, ``n_features``).
+
+    Returned as a C-contiguous array of the model's dtype (``X`` itself when it already is
+    one: nothing downstream writes into it).
+    """
+    X = np.asarray(X)
+    if X.dtype.kind not in "iuf":
+        raise ValueError(
+            f"X must hold real numbers (integer or floating dtype), got dtype {X.dtype}"
+        )
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D with shape (n_samples, {n_features}), got {X.ndim}-D shape {X.shape}"
+        )
+    if X.shape[0] < 1:
+        raise ValueError(f"X must have at least 1 row, got shape {X.shape}")
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features (columns) but the model's first layer expects "
+            f"{n_features}: expected shape (n_samples, {n_features}), got {X.shape}"
+        )
+    # Cast first and check after: that catches NaN and inf, and also values that only
+    # become inf in the cast (1e300 does not fit in float32).
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = np.ascontiguousarray(X, dtype=dtype)
+        # A NaN or inf anywhere makes the sum NaN or inf, so one pass over the data (three
+        # times faster than np.isfinite's) clears the usual case. Only when the sum is not
+        # finite, which huge but finite values can also cause, do we look entry by entry.
+        total = cast.sum()
+    if not np.isfinite(total) and not np.isfinite(cast).all():
+        row, col = _first_non_finite(cast)
+        original = X[row, col]
+        if X.dtype.kind == "f" and not np.isfinite(original):
+            raise ValueError(
+                f"X must be finite, but X[{row}, {col}] = {original} "
+                f"(row {row}, column {col}); remove or impute NaN/inf values first"
+            )
+        raise ValueError(
+            f"X[{row}, {col}] = {original} (row {row}, column {col}) overflows {dtype}: "
+            f"values must fit the model dtype; rescale X or use dtype='float64'"
+        )
+    return cast
+
+
+def check_y(y: object, n_samples: int, n_classes: int) -> NDArray[np.integer[Any]]:
+    """``y`` must be ``n_samples`` integer labels, each in ``[0, n_classes)``."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise ValueError(
+            f"y must hold integer class labels (an integer dtype such as int64), "
+            f"got dtype {y.dtype}"
+        )
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D with shape ({n_samples},), got shape {y.shape}")
+    if len(y) != n_samples:
+        raise ValueError(f"y has {len(y)} labels but X has {n_samples} rows; they must match")
+    bad = np.flatnonzero((y < 0) | (y >= n_classes))
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(
+            f"y[{i}] = {int(y[i])} is not a valid class label: labels must be in "
+            f"[0, {n_classes}) for this model ({len(bad)} invalid label(s) in total)"
+        )
+    return y
+
+
+def check_state_dict(
+    state: object, expected: Mapping[str, tuple[int, ...]], dtype: np.dtype[Any]
+) -> dict[str, NDArray[np.floating[Any]]]:
+    """``state`` must hold exactly the ``expected`` keys and shapes, in the model's dtype, finite.
+
+    Everything is checked before anything is returned, so a bad state dict never leaves a
+    model half loaded.
+    """
+    if not isinstance(state, Mapping):
+        raise ValueError(f"state must be a mapping of name -> array, got {type(state).__name__}")
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    if missing or unexpected:
+        problems = []
+        if missing:
+            problems.append(f"missing key(s) {_listing(missing)}")
+        if unexpected:
+            problems.append(f"unexpected key(s) {_listing(unexpected)}")
+        raise ValueError(
+            f"state dict does not match the model: {'; '.join(problems)}; "
+            f"expected exactly {_listing(expected)}"
+        )
+    arrays: dict[str, NDArray[np.floating[Any]]] = {}
+    for key, shape in expected.items():
+        value = np.asarray(state[key])
+        if value.dtype.kind != "f":
+            raise ValueError(
+                f"state[{key!r}] must be a floating-point array, got dtype {value.dtype}"
+            )
+        if value.dtype != dtype:
+            raise ValueError(
+                f"state[{key!r}] has dtype {value.dtype}, expected {dtype}: the model was "
+                f"built with dtype={dtype.name!r}; cast the array with .astype({dtype.name!r})"
+            )
+        if value.shape != shape:
+            raise ValueError(f"state[{key!r}] has shape {value.shape}, expected {shape}")
+        if not np.isfinite(value).all():
+            index = _first_non_finite(value)
+            raise ValueError(
+                f"state[{key!r}] must be finite, but it holds {value[index]} at index {index}"
+            )
+        arrays[key] = value
+    return arrays

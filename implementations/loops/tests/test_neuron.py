@@ -1,0 +1,175 @@
+"""One neuron: forward, backward and initialisation against torch, float64, any shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fromscratch.loops.activations import ACTIVATIONS
+from fromscratch.loops.neuron import Neuron
+
+Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
+TorchActivation = dict[str, Callable[[torch.Tensor], torch.Tensor]]
+KINDS = ["relu", "sigmoid", "tanh", "linear"]
+
+
+def bound_neuron(n_inputs: int, n: int, kind: str, seed: int, dtype: Any = np.float64) -> Neuron:
+    """A neuron with its own (n,) vectors, as a layer would bind them; linear = output neuron."""
+    activation = None if kind == "linear" else ACTIVATIONS[kind]
+    neuron = Neuron(n_inputs, activation, np.random.default_rng(seed), np.dtype(dtype))
+    z = np.zeros(n, dtype)
+    a = z if activation is None else np.zeros(n, dtype)
+    neuron.bind(z, a, np.zeros(n, dtype), np.zeros(n, dtype))
+    return neuron
+
+
+def torch_neuron(
+    neuron: Neuron, kind: str, A_prev: np.ndarray[Any, Any], torch_activation: TorchActivation
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The same neuron in torch: (z, a, w, b, A_prev), with w, b and A_prev requiring grad."""
+    w = torch.tensor(neuron.w, requires_grad=True)
+    b = torch.tensor(neuron.b, requires_grad=True)
+    A = torch.tensor(A_prev, requires_grad=True)
+    z = w @ A + b
+    a = z if kind == "linear" else torch_activation[kind](z)
+    return z, a, w, b, A
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 9),
+    n_inputs=st.integers(1, 8),
+    kind=st.sampled_from(KINDS),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_neuron_forward_and_backward_match_torch(
+    n: int, n_inputs: int, kind: str, seed: int, tol: Tolerances, torch_activation: TorchActivation
+) -> None:
+    rng = np.random.default_rng(seed)
+    neuron = bound_neuron(n_inputs, n, kind, seed)
+    A_prev = rng.normal(size=(n_inputs, n)) * 2
+    upstream = rng.normal(size=n)  # a random, non-uniform error arriving at the output
+    already = rng.normal(size=(n_inputs, n))  # what other neurons sent back before this one
+
+    z_t, a_t, w_t, b_t, A_t = torch_neuron(neuron, kind, A_prev, torch_activation)
+    dw_t, db_t, dA_t = torch.autograd.grad(
+        a_t, (w_t, b_t, A_t), grad_outputs=torch.from_numpy(upstream)
+    )
+
+    neuron.forward(A_prev)
+    np.testing.assert_allclose(neuron.z, z_t.detach().numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(neuron.a, a_t.detach().numpy(), **tol["vs_torch"])
+
+    if kind == "linear":
+        neuron.dL_dz[...] = upstream  # an output neuron gets dL/dz from the loss
+    else:
+        neuron.dL_da[...] = upstream
+    dL_dA_prev = already.copy()
+    neuron.backward(A_prev, dL_dA_prev, np.empty((n_inputs, n)))
+
+    np.testing.assert_allclose(neuron.dL_dw, dw_t.numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(neuron.dL_db, db_t.numpy(), **tol["vs_torch"])
+    # The neuron *adds* its share to the errors of its inputs.
+    np.testing.assert_allclose(dL_dA_prev - already, dA_t.numpy(), **tol["vs_torch"])
+
+
+def test_first_layer_neuron_computes_the_same_gradients_and_sends_nothing_back() -> None:
+    neuron = bound_neuron(3, 4, "tanh", seed=0)
+    A_prev = np.random.default_rng(0).normal(size=(3, 4))
+    neuron.forward(A_prev)
+    neuron.dL_da[...] = [1.5, -0.5, 2.0, 0.25]
+    outer = np.full((3, 4), 123.0)
+    neuron.backward(A_prev, None, outer)  # None: its inputs are the data, nothing learns there
+    np.testing.assert_array_equal(outer, 123.0)  # no outer product was even formed
+    first_layer_grad = neuron.grad.copy()
+
+    neuron.backward(A_prev, np.zeros((3, 4)), outer)
+    np.testing.assert_array_equal(neuron.grad, first_layer_grad)
+
+
+def test_relu_neuron_at_exactly_zero_passes_no_error_back_like_torch(
+    tol: Tolerances, torch_activation: TorchActivation
+) -> None:
+    neuron = bound_neuron(3, 4, "relu", seed=1)
+    A_prev = np.random.default_rng(1).normal(size=(3, 4))
+    A_prev[:, 0] = 0.0
+    neuron.b[...] = 0.0  # sample 0 sits at z = 0 exactly
+    upstream = np.array([2.0, -1.0, 0.5, 3.0])
+
+    z_t, a_t, w_t, b_t, A_t = torch_neuron(neuron, "relu", A_prev, torch_activation)
+    assert z_t[0].item() == 0.0
+    dw_t, db_t, dA_t = torch.autograd.grad(
+        a_t, (w_t, b_t, A_t), grad_outputs=torch.from_numpy(upstream)
+    )
+    neuron.forward(A_prev)
+    neuron.dL_da[...] = upstream
+    dL_dA_prev = np.zeros((3, 4))
+    neuron.backward(A_prev, dL_dA_prev, np.empty((3, 4)))
+
+    assert neuron.z[0] == 0.0
+    assert neuron.dL_dz[0] == 0.0
+    np.testing.assert_array_equal(dL_dA_prev[:, 0], 0.0)
+    np.testing.assert_allclose(neuron.dL_dw, dw_t.numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(neuron.dL_db, db_t.numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(dL_dA_prev, dA_t.numpy(), **tol["vs_torch"])
+
+
+def test_backward_reads_but_never_writes_parameters_or_inputs() -> None:
+    neuron = bound_neuron(5, 6, "sigmoid", seed=2)
+    rng = np.random.default_rng(2)
+    A_prev = rng.normal(size=(5, 6))
+    theta, A_before = neuron.theta.copy(), A_prev.copy()
+    neuron.forward(A_prev)
+    neuron.dL_da[...] = rng.normal(size=6)
+    upstream = neuron.dL_da.copy()
+    neuron.backward(A_prev, np.zeros((5, 6)), np.empty((5, 6)))
+    np.testing.assert_array_equal(neuron.theta, theta)
+    np.testing.assert_array_equal(A_prev, A_before)
+    np.testing.assert_array_equal(neuron.dL_da, upstream)
+
+
+def test_w_b_and_their_gradients_are_views_of_theta_and_grad() -> None:
+    neuron = bound_neuron(4, 2, "relu", seed=3)
+    assert neuron.theta.shape == neuron.grad.shape == (5,)
+    neuron.w[...] = [1, 2, 3, 4]
+    neuron.b[...] = 5
+    np.testing.assert_array_equal(neuron.theta, [1, 2, 3, 4, 5])
+    neuron.dL_dw[...] = 7
+    neuron.dL_db[...] = 8
+    np.testing.assert_array_equal(neuron.grad, [7, 7, 7, 7, 8])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_neuron_keeps_its_dtype(dtype: type[np.floating[Any]]) -> None:
+    neuron = bound_neuron(6, 3, "tanh", seed=0, dtype=dtype)
+    A_prev = np.random.default_rng(0).normal(size=(6, 3)).astype(dtype)
+    neuron.forward(A_prev)
+    neuron.dL_da[...] = 1
+    dL_dA_prev = np.zeros((6, 3), dtype)
+    neuron.backward(A_prev, dL_dA_prev, np.empty((6, 3), dtype))
+    for array in (neuron.theta, neuron.grad, neuron.z, neuron.a, neuron.dL_dz, dL_dA_prev):
+        assert array.dtype == dtype
+
+
+def test_init_is_uniform_in_plus_minus_one_over_sqrt_fan_in(tol: Tolerances) -> None:
+    fan_in = 400
+    rng = np.random.default_rng(0)
+    neurons = [Neuron(fan_in, None, rng, np.dtype(np.float64)) for _ in range(300)]
+    W = np.stack([neuron.w for neuron in neurons])
+    b = np.concatenate([neuron.b for neuron in neurons])
+    bound = 1 / np.sqrt(fan_in)
+    assert np.abs(W).max() <= bound
+    assert np.abs(b).max() <= bound
+    assert np.abs(W).max() > 0.99 * bound  # and it fills the interval
+    # Like torch.nn.Linear: U(-bound, bound) has mean 0 and variance bound^2 / 3.
+    assert abs(W.mean()) < 0.01 * bound
+    var = tol["init_variance"]
+    assert W.var() == pytest.approx(bound**2 / 3, rel=var["rtol"], abs=var["atol"])
+    reference = torch.nn.Linear(fan_in, 300).weight.detach().numpy()
+    assert reference.var() == pytest.approx(bound**2 / 3, rel=var["rtol"], abs=var["atol"])
