@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +28,14 @@ SOURCE = "docs/snippets.py"
 def test_every_page_is_current():
     stale = [p for p in snippets.pages() if snippets.render(p.read_text(), p) != p.read_text()]
     assert not stale, f"run `python docs/snippets.py` to refresh {stale}"
+
+
+def test_ruff_leaves_every_page_with_snippets_alone():
+    # ruff would reformat the copied code (dedented out of its class) and break the copy.
+    config = tomllib.loads((snippets.ROOT / "pyproject.toml").read_text())
+    excluded = set(config["tool"]["ruff"]["format"]["exclude"])
+    pages = {p.relative_to(snippets.ROOT).as_posix() for p in snippets.pages()}
+    assert pages <= excluded, f"add {sorted(pages - excluded)} to [tool.ruff.format] exclude"
 
 
 def test_a_block_gets_the_named_definition_with_a_caption():

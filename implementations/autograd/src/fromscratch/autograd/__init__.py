@@ -1,0 +1,89 @@
+"""A tensor autograd engine over NumPy with a PyTorch-like API, and an MLP built on it.
+
+Read it top to bottom, one idea per module:
+
+* :mod:`~fromscratch.autograd.tensor` -- :class:`Tensor`, graph recording, the iterative
+  backward pass, :class:`no_grad`;
+* :mod:`~fromscratch.autograd.ops` -- every op's forward and backward, with the math;
+* :mod:`~fromscratch.autograd.init` -- ``tensor``, ``zeros``, ``randn``, ``manual_seed``;
+* :mod:`~fromscratch.autograd.nn` -- ``Module``, ``Linear``, ``Sequential``, activations
+  and ``functional`` (fused softmax and losses);
+* :mod:`~fromscratch.autograd.optim` -- SGD, Adam, AdamW, step for step like torch.optim;
+* :mod:`~fromscratch.autograd.model` -- :class:`Network`, the project's Model protocol;
+* :mod:`~fromscratch.autograd.validation` -- the checks at that protocol's boundary.
+
+``RECIPES`` holds the hyper-parameters the conformance suite trains with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import nn, ops, optim
+from .init import manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .model import Network
+from .ops import cat, stack
+from .tensor import Tensor, bool_, float32, float64, int64, is_grad_enabled, no_grad
+
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "mnist": {
+        "model": {
+            "layers": [784, 256, 128, 10],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float32",
+        },
+        "fit": {
+            "epochs": 20,
+            "batch_size": 128,
+            "learning_rate": 0.05,
+            "optimizer": "sgd",
+            "momentum": 0.9,
+            "nesterov": True,
+            "schedule": "cosine",
+        },
+    },
+    "breast_cancer": {
+        "model": {
+            "layers": [30, 16, 2],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float64",
+        },
+        "fit": {
+            "epochs": 100,
+            "batch_size": 32,
+            "learning_rate": 0.001,
+            "optimizer": "adam",
+            "weight_decay": 0.01,
+        },
+    },
+}
+"""Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
+
+__all__ = [
+    "RECIPES",
+    "Network",
+    "Tensor",
+    "bool_",
+    "cat",
+    "float32",
+    "float64",
+    "int64",
+    "is_grad_enabled",
+    "manual_seed",
+    "nn",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "ops",
+    "optim",
+    "rand",
+    "randn",
+    "stack",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]

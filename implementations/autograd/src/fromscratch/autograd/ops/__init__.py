@@ -1,0 +1,58 @@
+"""Every differentiable operation on tensors, one family per module.
+
+Each op computes its output with NumPy and hands :meth:`Tensor._make` a ``backward``
+closure that turns the upstream gradient into one gradient per input. The docstrings give
+both directions in LaTeX, with :math:`\\bar{o} = \\partial L / \\partial o` for the upstream
+gradient of the output :math:`o`.
+
+* :mod:`.broadcast` -- turning operands into tensors, and summing gradients back over
+  broadcast dimensions;
+* :mod:`.arithmetic` -- ``+ - * / **``, negation, comparisons;
+* :mod:`.unary` -- exp, log, sqrt, abs, tanh, sigmoid, relu, dtype casts;
+* :mod:`.reduce` -- sum, mean, max;
+* :mod:`.linalg` -- matmul;
+* :mod:`.shape` -- reshape, transpose, permute, indexing, cat, stack.
+
+The fused neural-network ops (linear, softmax, the losses) are in
+:mod:`fromscratch.autograd.nn.functional`.
+"""
+
+from .arithmetic import add, compare, div, mul, neg, pow, sub
+from .broadcast import as_tensor, normalize_dim, normalize_dims, unbroadcast
+from .linalg import matmul
+from .reduce import max_all, max_dim, mean, sum
+from .shape import cat, getitem, permute, reshape, stack, transpose
+from .unary import abs, exp, log, relu, sigmoid, sqrt, tanh, to_dtype
+
+__all__ = [
+    "abs",
+    "add",
+    "as_tensor",
+    "cat",
+    "compare",
+    "div",
+    "exp",
+    "getitem",
+    "log",
+    "matmul",
+    "max_all",
+    "max_dim",
+    "mean",
+    "mul",
+    "neg",
+    "normalize_dim",
+    "normalize_dims",
+    "permute",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sqrt",
+    "stack",
+    "sub",
+    "sum",
+    "tanh",
+    "to_dtype",
+    "transpose",
+    "unbroadcast",
+]

@@ -1,0 +1,159 @@
+r"""The arithmetic operators ``+ - * / **``, negation, and comparisons.
+
+All of them broadcast; each gradient is summed back to its input's shape by
+:func:`~.broadcast.unbroadcast`. A backward computes only the gradients of inputs that
+require them: ``x * 2.0`` never works out a gradient for the constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Array, Tensor
+from .broadcast import broadcast_error, operands, unbroadcast
+
+
+def add(a: Any, b: Any) -> Tensor:
+    r"""Sum, :math:`o = a + b`.
+
+    .. math::
+
+        \bar{a} = \bar{o}, \qquad \bar{b} = \bar{o}
+        \qquad (\text{each summed back to its input's shape})
+    """
+    a, b = operands(a, b)
+    try:
+        out = a.data + b.data
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+
+    def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
+        return (
+            unbroadcast(dL_dout, a.data.shape) if a.requires_grad else None,
+            unbroadcast(dL_dout, b.data.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(out, (a, b), backward, "AddBackward")
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    r"""Difference, :math:`o = a - b`.
+
+    .. math::
+
+        \bar{a} = \bar{o}, \qquad \bar{b} = -\bar{o}
+    """
+    a, b = operands(a, b)
+    try:
+        out = a.data - b.data
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+
+    def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
+        return (
+            unbroadcast(dL_dout, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-dL_dout, b.data.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(out, (a, b), backward, "SubBackward")
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    r"""Element-wise product, :math:`o = a \odot b`.
+
+    .. math::
+
+        \bar{a} = \bar{o} \odot b, \qquad \bar{b} = \bar{o} \odot a
+    """
+    a, b = operands(a, b)
+    try:
+        out = a.data * b.data
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+
+    def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
+        return (
+            unbroadcast(dL_dout * b.data, a.data.shape) if a.requires_grad else None,
+            unbroadcast(dL_dout * a.data, b.data.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(out, (a, b), backward, "MulBackward")
+
+
+def div(a: Any, b: Any) -> Tensor:
+    r"""Element-wise quotient, :math:`o = a / b`.
+
+    .. math::
+
+        \bar{a} = \frac{\bar{o}}{b}, \qquad
+        \bar{b} = -\bar{o} \odot \frac{a}{b^2} = -\bar{o} \odot \frac{o}{b}
+    """
+    a, b = operands(a, b)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or nan, as torch
+            out = a.data / b.data
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+
+    def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dL_da = unbroadcast(dL_dout / b.data, a.data.shape) if a.requires_grad else None
+            dL_db = unbroadcast(-dL_dout * out / b.data, b.data.shape) if b.requires_grad else None
+        return dL_da, dL_db
+
+    return Tensor._make(out, (a, b), backward, "DivBackward")
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    r"""Element-wise power, :math:`o = a^b`.
+
+    .. math::
+
+        \bar{a} = \bar{o} \odot b\, a^{b - 1}, \qquad
+        \bar{b} = \bar{o} \odot a^b \ln a
+
+    At the edges we follow torch: :math:`\bar{a} = 0` where :math:`b = 0` (the constant 1
+    does not move), and :math:`\bar{b} = 0` where :math:`a = 0` and :math:`b \ge 0`
+    (:math:`0^b` is constant there, although :math:`\ln 0 = -\infty`).
+    """
+    a, b = operands(a, b)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = a.data**b.data
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+
+    def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
+        A, B = a.data, b.data
+        dL_da = dL_db = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if a.requires_grad:
+                local = np.where(B == 0, 0, B * A ** (B - 1))
+                dL_da = unbroadcast(dL_dout * local, A.shape)
+            if b.requires_grad:
+                local = np.where((A == 0) & (B >= 0), 0, out * np.log(A))
+                dL_db = unbroadcast(dL_dout * local, B.shape)
+        return dL_da, dL_db
+
+    return Tensor._make(out, (a, b), backward, "PowBackward")
+
+
+def neg(a: Tensor) -> Tensor:
+    r"""Negation, :math:`o = -a`, so :math:`\bar{a} = -\bar{o}`."""
+
+    def backward(dL_dout: Array) -> tuple[Array]:
+        return (-dL_dout,)
+
+    return Tensor._make(-a.data, (a,), backward, "NegBackward")
+
+
+def compare(ufunc: Callable[[Array, Array], Array], a: Any, b: Any) -> Tensor:
+    """An element-wise comparison: a boolean tensor, outside the graph (no gradient)."""
+    a, b = operands(a, b)
+    try:
+        return Tensor._wrap(np.asarray(ufunc(a.data, b.data)))
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
