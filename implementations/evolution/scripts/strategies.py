@@ -1,0 +1,106 @@
+"""Test accuracy against training wall time for each strategy, on both data sets.
+
+Usage (from the repository root, with FROMSCRATCH_DATA set)::
+
+    python implementations/evolution/scripts/strategies.py --budget 120
+    python implementations/evolution/scripts/strategies.py --dataset breast_cancer
+
+Each run trains one strategy with the settings below (ES with the recipe's own) and
+evaluates the held-out test accuracy after every epoch inside the callback; evaluation
+time is excluded from the wall clock. A run stops after its epochs or once its training
+time passes ``--budget`` seconds, whichever comes first. Prints a Markdown table per data
+set: the accuracy reached at each epoch end, and the best and final accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from fromscratch.datasets import load_breast_cancer, load_mnist
+from fromscratch.evolution import RECIPES, Network
+
+
+def settings(dataset: str) -> dict[str, dict[str, Any]]:
+    """Fit arguments per strategy: ES is the recipe; the others keep its model, epochs and
+    batch size, with their own mutation scale (``learning_rate``) and population."""
+    recipe = dict(RECIPES[dataset]["fit"])
+    base = {"epochs": recipe["epochs"], "batch_size": recipe["batch_size"]}
+    mnist = dataset == "mnist"
+    ga = {**base, "strategy": "ga", "population": 50, "learning_rate": 0.02 if mnist else 0.05}
+    return {
+        "es": recipe,
+        "ga": {**ga, "crossover": True},
+        "ga, no crossover": {**ga, "crossover": False},
+        "hill_climb": {
+            **base,
+            "strategy": "hill_climb",
+            "population": 50,
+            "learning_rate": 0.01 if mnist else 0.05,
+        },
+    }
+
+
+class OutOfTime(Exception):
+    """Raised by the callback to end a run whose training time passed the budget."""
+
+
+def run(dataset: str, fit: Mapping[str, Any], budget: float) -> list[tuple[int, float, float]]:
+    """Train once; return ``(epoch, training seconds, test accuracy)`` per epoch."""
+    load = load_mnist if dataset == "mnist" else load_breast_cancer
+    X, y = load("train")
+    X_test, y_test = load("test")
+    model = Network(**RECIPES[dataset]["model"])
+    curve: list[tuple[int, float, float]] = []
+    evaluating = 0.0
+    start = time.perf_counter()
+
+    def callback(epoch: int, metrics: Mapping[str, float]) -> None:
+        nonlocal evaluating
+        t0 = time.perf_counter()
+        seconds = t0 - start - evaluating  # training time so far, earlier evaluations excluded
+        accuracy = float(np.mean(model.predict(X_test) == y_test))
+        evaluating += time.perf_counter() - t0
+        curve.append((epoch, seconds, accuracy))
+        print(f"  {dataset} epoch {epoch}: {seconds:7.1f} s, test accuracy {accuracy:.4f}")
+        if seconds > budget:
+            raise OutOfTime
+
+    with contextlib.suppress(OutOfTime):
+        model.fit(X, y, callback=callback, **fit)
+    return curve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", choices=["mnist", "breast_cancer"], action="append")
+    parser.add_argument("--strategy", action="append", help="only these (es, ga, ...)")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per run")
+    args = parser.parse_args()
+    for dataset in args.dataset or ["breast_cancer", "mnist"]:
+        rows = []
+        for name, fit in settings(dataset).items():
+            if args.strategy and name not in args.strategy:
+                continue
+            print(f"{dataset} / {name}: {fit}")
+            curve = run(dataset, fit, args.budget)
+            best = max(curve, key=lambda point: point[2])
+            every = max(1, len(curve) // 6)
+            points = ", ".join(f"{s:.3g} s: {100 * a:.1f}" for _, s, a in curve[::every])
+            rows.append(
+                f"| {name} | {len(curve)} | {curve[-1][1]:.1f} | {100 * curve[-1][2]:.2f} "
+                f"| {100 * best[2]:.2f} | {points} |"
+            )
+        print(f"\n{dataset}\n")
+        print("| strategy | epochs | train s | final acc % | best acc % | acc % over time |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

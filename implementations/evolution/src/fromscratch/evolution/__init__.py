@@ -1,0 +1,70 @@
+"""Gradient-free training of an MLP by evolution, in NumPy.
+
+Read it top to bottom, one idea per module:
+
+* :mod:`~fromscratch.evolution.activations` -- relu, sigmoid, tanh (forward only);
+* :mod:`~fromscratch.evolution.losses` -- cross-entropy, BCE, MSE of a whole population;
+* :mod:`~fromscratch.evolution.parameters` -- the flat vector theta <-> the state dict;
+* :mod:`~fromscratch.evolution.mlp` -- the batched forward pass of a population;
+* :mod:`~fromscratch.evolution.noise` -- Gaussian perturbations from a shared noise table;
+* :mod:`~fromscratch.evolution.hill_climb` -- greedy mutation hill climbing;
+* :mod:`~fromscratch.evolution.genetic` -- a genetic algorithm with truncation selection;
+* :mod:`~fromscratch.evolution.es` -- OpenAI-style evolution strategies;
+* :mod:`~fromscratch.evolution.optim` -- Adam and SGD for the ES gradient estimate;
+* :mod:`~fromscratch.evolution.network` -- the :class:`Network` that ties them together;
+* :mod:`~fromscratch.evolution.validation` -- the checks at the public boundary.
+
+``RECIPES`` holds the settings the conformance suite trains with, per data set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .network import Network
+
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    # OpenAI-style ES, 100 antithetic pairs per mini-batch of 100 on a 25,450-parameter MLP:
+    # 95.4% test accuracy in about 6 minutes of training on two shared CPU cores (92.7% in
+    # about 57 s on the first 10,000 training images). The GA and hill climbing stall near 80%.
+    "mnist": {
+        "model": {
+            "layers": [784, 32, 10],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float32",
+        },
+        "fit": {
+            "epochs": 80,
+            "batch_size": 100,
+            "learning_rate": 0.003,
+            "strategy": "es",
+            "population": 200,
+            "sigma": 0.05,
+            "schedule": "cosine",
+        },
+    },
+    # Softmax regression by ES: 97.4% test accuracy for seed 0 (mean 98.0% over seeds
+    # 0-9, worst 97.4%) in about 0.1 s.
+    "breast_cancer": {
+        "model": {
+            "layers": [30, 2],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float64",
+        },
+        "fit": {
+            "epochs": 30,
+            "batch_size": 32,
+            "learning_rate": 0.01,
+            "strategy": "es",
+            "population": 40,
+            "sigma": 0.05,
+        },
+    },
+}
+"""Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
+
+__all__ = ["RECIPES", "Network"]
