@@ -19,6 +19,6 @@ def test_bad_input_is_rejected_clearly(impl: Implementation, case: BadInput, rec
     assert m.passed, m.describe()
 
 
-def test_divergence_stops_with_a_clear_error(differentiable_impl: Implementation, record: Record):
-    m = record(checks.divergence(differentiable_impl))
+def test_divergence_stops_with_a_clear_error(impl: Implementation, record: Record):
+    m = record(checks.divergence(impl))
     assert m.passed, m.describe()

@@ -691,9 +691,9 @@ def plan(
         checks += [partial(gradient_vs_torch, impl, case) for case in gradient_cases()]
         checks += [partial(central_difference, impl, case) for case in central_difference_cases()]
         checks += [partial(relu_kink, impl, loss) for loss in LOSSES]
-        checks.append(partial(divergence, impl))
     if impl.estimates_gradient:
         checks += [partial(es_gradient, impl, n_pairs) for n_pairs in ES_PAIRS]
+    checks.append(partial(divergence, impl))
     checks += [partial(forward_vs_torch, impl, case, dtype) for case, dtype in forward_cases()]
     checks += [partial(state_dict_layout, impl, dtype) for dtype in ("float64", "float32")]
     checks += [partial(bad_input, impl, case) for case in bad_inputs()]
