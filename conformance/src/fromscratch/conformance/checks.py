@@ -31,6 +31,7 @@ from fromscratch.conformance.tolerances import (
     Dataset,
     Tolerance,
     es_cosine_threshold,
+    es_expected_cosine,
 )
 
 ACTIVATIONS: Final = ("relu", "sigmoid", "tanh")
@@ -563,8 +564,7 @@ def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
     g_es = np.concatenate([np.asarray(estimate[k], dtype=np.float64).ravel() for k in keys])
     cosine = float(g @ g_es / (np.linalg.norm(g) * np.linalg.norm(g_es) + 1e-300))
     d = g.size
-    expected = 1.0 / math.sqrt(1.0 + (math.pi / 3.0) * (d - 1) / n_pairs)
-    threshold = es_cosine_threshold(n_pairs, d)
+    expected, threshold = es_expected_cosine(n_pairs, d), es_cosine_threshold(n_pairs, d)
     unchanged = all(np.array_equal(v, state[k]) for k, v in model.state_dict().items())
     return Measurement(
         "es_gradient",

@@ -36,13 +36,12 @@ def _parser() -> argparse.ArgumentParser:
 def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
     """``impls`` plus every installed implementation a speed target is measured against."""
     installed = discover()
-    names = [i.name for i in impls]
-    for impl in list(impls):
+    chosen = {i.name: i for i in impls}
+    for impl in impls:
         target = SPEED_TARGETS.get(impl.name)
-        if target and target.baseline in installed and target.baseline not in names:
-            names.append(target.baseline)
-            impls.append(installed[target.baseline])
-    return impls
+        if target and target.baseline in installed:
+            chosen.setdefault(target.baseline, installed[target.baseline])
+    return list(chosen.values())
 
 
 def main(argv: list[str] | None = None) -> int:

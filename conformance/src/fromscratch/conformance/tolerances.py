@@ -106,8 +106,16 @@ SPEED_TARGETS: Final[dict[str, SpeedTarget]] = {
 
 # The ES gradient estimate from n antithetic pairs in d dimensions, for a locally linear
 # loss and centered-rank shaping, has an expected cosine with the true gradient of about
-# 1 / sqrt(1 + (pi / 3) (d - 1) / n) (see checks.es_gradient). The check asks for half of
-# that, which leaves room for curvature and for the sampling spread of one seed.
+# 1 / sqrt(1 + (pi / 3) (d - 1) / n) (derived in checks.es_gradient). The check asks for
+# half of that, which leaves room for curvature and for the sampling spread of one seed.
+ES_COSINE_FRACTION: Final = 0.5
+
+
+def es_expected_cosine(n_pairs: int, n_parameters: int) -> float:
+    """The cosine an ES estimate from ``n_pairs`` pairs has with the true gradient, about."""
+    return 1.0 / float(np.sqrt(1.0 + (np.pi / 3.0) * (n_parameters - 1) / n_pairs))
+
+
 def es_cosine_threshold(n_pairs: int, n_parameters: int) -> float:
     """The least cosine similarity an ES estimate from ``n_pairs`` pairs must reach."""
-    return 0.5 / float(np.sqrt(1.0 + (np.pi / 3.0) * (n_parameters - 1) / n_pairs))
+    return ES_COSINE_FRACTION * es_expected_cosine(n_pairs, n_parameters)
