@@ -166,6 +166,13 @@ def test_swallowed_divergence_is_caught(real: Implementation):
 # --------------------------------------------------------------------------- ES gradient
 
 
+def unflatten(vector: NDArray[Any], like: dict[str, Any]) -> dict[str, Any]:
+    """``vector`` cut into arrays keyed and shaped like ``like``, in its order."""
+    ends = np.cumsum([v.size for v in like.values()])
+    pieces = np.split(vector, ends[:-1])
+    return {k: piece.reshape(v.shape) for (k, v), piece in zip(like.items(), pieces, strict=True)}
+
+
 class CenteredRankES(Delegate):
     """A plain OpenAI-ES estimator over the inner model's loss: what the check should accept."""
 
@@ -173,28 +180,26 @@ class CenteredRankES(Delegate):
         self, X: NDArray[Any], y: NDArray[Any], *, population: int, sigma: float, seed: int
     ) -> dict[str, Any]:
         state = self.inner.state_dict()
-        keys = list(state)
-        theta = np.concatenate([state[k].ravel() for k in keys])
+        theta = np.concatenate([v.ravel() for v in state.values()])
         eps = np.random.default_rng(seed).standard_normal((population // 2, theta.size))
         losses = np.array(
-            [[self._loss_at(theta + s * sigma * e, state, X, y) for s in (1, -1)] for e in eps]
+            [
+                [self._loss_at(unflatten(theta + s * sigma * e, state), X, y) for s in (1, -1)]
+                for e in eps
+            ]
         )
         ranks = np.empty(losses.size)
         ranks[np.argsort(losses.ravel())] = np.arange(losses.size)
         centered = (ranks / (losses.size - 1) - 0.5).reshape(losses.shape)
         g = self.shape_weights(centered[:, 0] - centered[:, 1]) @ eps
         self.inner.load_state_dict(state)
-        sizes = np.cumsum([0, *(state[k].size for k in keys)])
-        bounds = zip(keys, sizes[:-1], sizes[1:], strict=True)
-        return {k: g[a:b].reshape(state[k].shape) for k, a, b in bounds}
+        return unflatten(g, state)
 
     def shape_weights(self, w: NDArray[Any]) -> NDArray[Any]:
         return w
 
-    def _loss_at(self, theta: NDArray[Any], like: dict[str, Any], X: Any, y: Any) -> float:
-        sizes = np.cumsum([0, *(v.size for v in like.values())])
-        flat = zip(like.items(), sizes[:-1], sizes[1:], strict=True)
-        self.inner.load_state_dict({k: theta[a:b].reshape(v.shape) for (k, v), a, b in flat})
+    def _loss_at(self, params: dict[str, Any], X: Any, y: Any) -> float:
+        self.inner.load_state_dict(params)
         return float(self.inner.loss(X, y))
 
 
