@@ -39,13 +39,15 @@ class SnippetError(LookupError):
     """A marker names a file or definition that does not exist."""
 
 
-def _find(tree: ast.Module, qualname: str, where: str) -> ast.AST:
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def _find(tree: ast.Module, qualname: str, where: str) -> Definition:
     """The definition ``qualname`` (``Class.method`` or ``function``) in ``tree``."""
     scope: list[ast.stmt] = tree.body
-    node: ast.AST | None = None
+    node: Definition | None = None
     for part in qualname.split("."):
-        defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        matches = [n for n in scope if isinstance(n, defs) and n.name == part]
+        matches = [n for n in scope if isinstance(n, Definition) and n.name == part]
         if not matches:
             raise SnippetError(f"{where}: no definition named {part!r} (looking for {qualname})")
         node = matches[-1]  # the last one wins, as at run time
@@ -61,7 +63,6 @@ def source_of(path: str, qualname: str) -> str:
         raise SnippetError(f"snippet source {path} does not exist")
     text = file.read_text()
     node = _find(ast.parse(text), qualname, path)
-    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     assert node.end_lineno is not None
     lines = text.splitlines()[first - 1 : node.end_lineno]
