@@ -9,7 +9,8 @@
 * ``report``: train every installed implementation with its recipes, run every check,
   print the results table and write ``reports/results.json``.
 * ``bench``: one MNIST epoch per implementation against torch eager, as ratios.
-* ``docs``: refill the code blocks the docs pull from the source files.
+* ``docs``: refill the READMEs' code blocks from the source files, then build the site
+  strictly into ``docs/_build/html`` (``tests`` builds it too, in a temporary folder).
 
 Every install goes through ``constraints.txt``, which pins torch to the CPU build.
 """
@@ -17,7 +18,6 @@ Every install goes through ``constraints.txt``, which pins torch to the CPU buil
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import nox
@@ -27,6 +27,7 @@ CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 SHARED = ("datasets", "conformance")
 IMPLEMENTATIONS = sorted(p.parent.name for p in ROOT.glob("implementations/*/pyproject.toml"))
 IMPLEMENTATION_DIRS = [f"implementations/{name}" for name in IMPLEMENTATIONS]
+DOCS_REQUIREMENTS = ("-r", str(ROOT / "docs" / "requirements.txt"))
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_missing_interpreters = True
@@ -45,8 +46,9 @@ def pytest(session: nox.Session, *args: str) -> None:
 def tests(session: nox.Session) -> None:
     """Every test: datasets, conformance on every implementation, each implementation's own."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
+    session.install(*CONSTRAINTS, *DOCS_REQUIREMENTS, "beautifulsoup4", "playwright")
     tests = ["datasets/tests", "conformance/tests", *(f"{d}/tests" for d in IMPLEMENTATION_DIRS)]
-    tests.append("docs/test_snippets.py")
+    tests += ["docs/test_snippets.py", "docs/test_site.py"]
     pytest(session, *tests, "-m", "not slow")
 
 
@@ -76,10 +78,17 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", *sources, *scripts, env={"MYPYPATH": os.pathsep.join(sources)})
 
 
-@nox.session(python=False)
+@nox.session
 def docs(session: nox.Session) -> None:
-    """Refill the docs' code blocks from the source files (``docs/snippets.py``)."""
-    session.run(sys.executable, "docs/snippets.py", *session.posargs)
+    """Refill the READMEs' code blocks, then build the site (warnings are errors)."""
+    # autodoc imports the implementations; they need NumPy alone, not their test extras.
+    session.install(*CONSTRAINTS, *(f"-e{ROOT / d}" for d in IMPLEMENTATION_DIRS))
+    session.install(*CONSTRAINTS, *DOCS_REQUIREMENTS)
+    session.run("python", "docs/snippets.py")
+    out = "docs/_build/html"
+    strict = ("-W", "--keep-going")
+    session.run("python", "-m", "sphinx", *strict, "-b", "html", "docs", out, *session.posargs)
+    session.log(f"the site: {ROOT / out / 'index.html'}")
 
 
 @nox.session

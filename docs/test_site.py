@@ -238,3 +238,16 @@ def test_a_concept_page_in_headless_chromium(site: Path):
     assert outside == [], f"the page asked the network for {outside}"
     assert errors == []
     print(f"screenshot: {SCREENSHOT}")
+
+
+def test_the_report_page_follows_what_reports_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(ext, "REPORTS", tmp_path)
+    assert "No report existed" in ext.report_page()
+    (tmp_path / "results.json").write_text("{}")
+    assert f'href="{ext.REPORT_DIR}/results.json"' in ext.report_page()
+    (tmp_path / "index.html").write_text("<html></html>")
+    page = ext.report_page()
+    assert f'src="{ext.REPORT_DIR}/index.html"' in page
+    assert "nox -s report" in page

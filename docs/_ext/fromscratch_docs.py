@@ -237,8 +237,7 @@ def report_page() -> str:
     if (REPORTS / "results.json").is_file():
         return head + (
             "This build found `reports/results.json` but no HTML report: "
-            f'<a class="reference" href="{REPORT_DIR}/results.json">the raw results</a>.\n\n'
-            + how
+            f'<a class="reference" href="{REPORT_DIR}/results.json">the raw results</a>.\n\n' + how
         )
     return head + "No report existed when this site was built.\n\n" + how
 
