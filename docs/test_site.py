@@ -174,7 +174,7 @@ def chromium() -> str | None:
     return None
 
 
-def test_a_concept_page_in_headless_chromium(site: Path):
+def test_a_concept_page_in_headless_chromium(request: pytest.FixtureRequest):
     executable = chromium()
     try:
         from playwright.sync_api import sync_playwright
@@ -184,6 +184,7 @@ def test_a_concept_page_in_headless_chromium(site: Path):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true, but the browser test cannot run: {INSTALL_HINT}")
         pytest.skip(INSTALL_HINT)
+    site: Path = request.getfixturevalue("site")  # built only when the browser can run
 
     requests: list[str] = []
     errors: list[str] = []
