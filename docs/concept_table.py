@@ -317,14 +317,14 @@ exact gradient.
         title="The training loop",
         math=r"""
 Mini-batch training: each epoch shuffles the $N$ training rows, cuts them into batches
-$B$ of `batch_size` rows, and for each batch takes one step on the batch's mean loss
+$B$ of $b$ rows (`batch_size`), and for each batch takes one step on the batch's mean loss
 
 $$
 L_B(\theta) = \frac{1}{|B|} \sum_{i \in B} \ell(f_\theta(x_i), y_i), \qquad
 \theta \leftarrow \operatorname{step}\big(\theta, \nabla_\theta L_B\big)
 $$
 
-so one epoch is $\lceil N / \text{batch\_size} \rceil$ steps. A loss that stops being
+so one epoch is $\lceil N / b \rceil$ steps. A loss that stops being
 finite stops training with a `FloatingPointError` naming the epoch and batch.
 """,
         note=r"""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -174,6 +176,26 @@ def chromium() -> str | None:
     return None
 
 
+TEX = re.compile(r"\\[A-Za-z_{]+")  # a control sequence: \frac, \partial, \_
+
+
+def typeset(page: Any, html: Path) -> tuple[int, str]:
+    """Open ``html``, wait for MathJax; the formulas typeset and the prose (no code)."""
+    page.goto(html.as_uri())
+    page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=30_000)
+    page.evaluate("() => MathJax.startup.promise")  # resolves once the page is typeset
+    rendered = page.locator("mjx-container").count()
+    if page.locator("mjx-merror").count():
+        return 0, "a MathJax error"
+    # What a reader sees, without the code (whose docstrings hold TeX on purpose).
+    prose = page.evaluate(
+        """() => { const a = document.querySelector('article').cloneNode(true);
+                   a.querySelectorAll('pre, .highlight').forEach(e => e.remove());
+                   return a.innerText; }"""
+    )
+    return rendered, prose
+
+
 def test_a_concept_page_in_headless_chromium(request: pytest.FixtureRequest):
     executable = chromium()
     try:
@@ -197,16 +219,9 @@ def test_a_concept_page_in_headless_chromium(request: pytest.FixtureRequest):
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.on("request", lambda r: requests.append(r.url))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto((site / BROWSER_PAGE).as_uri())
-            page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=30_000)
-            page.evaluate("() => MathJax.startup.promise")  # resolves once typeset
-            rendered = page.locator("mjx-container").count()
-            # The prose a reader sees, without the code (whose docstrings hold TeX on purpose).
-            text = page.evaluate(
-                """() => { const a = document.querySelector('article').cloneNode(true);
-                           a.querySelectorAll('pre, .highlight').forEach(e => e.remove());
-                           return a.innerText; }"""
-            )
+            # Every concept page: its math typeset, no TeX left in what a reader sees.
+            math = {c.slug: typeset(page, site / f"concepts/{c.slug}.html") for c in CONCEPTS}
+            rendered, text = typeset(page, site / BROWSER_PAGE)
             labels = page.locator(".sd-tab-set label.sd-tab-label")
             tabs = []
             for i in range(labels.count()):
@@ -229,6 +244,9 @@ def test_a_concept_page_in_headless_chromium(request: pytest.FixtureRequest):
     assert rendered >= 3, f"MathJax rendered {rendered} formulas"
     assert "\\frac" not in text, "raw TeX left on the page"
     assert "\\partial" not in text, "raw TeX left on the page"
+    for slug, (count, prose) in math.items():
+        assert count >= 1, f"{slug}: no formula typeset"
+        assert not TEX.findall(prose), f"{slug}: TeX left on the page: {TEX.findall(prose)}"
     assert [name for name, _, _ in tabs] == installed()
     for name, blocks, shown in tabs:
         entry = BROWSER_CONCEPT.code[name]
