@@ -270,3 +270,27 @@ def test_the_report_page_follows_what_reports_holds(
     page = ext.report_page()
     assert f'src="{ext.REPORT_DIR}/index.html"' in page
     assert "nox -s report" in page
+
+
+def test_a_readme_becomes_a_page_with_code_from_the_source_and_links_that_resolve():
+    impls = ext.installed_implementations()
+    loops = next(i for i in impls if i.name == "loops")
+    assert loops.readme is not None
+    page = DOCS / "implementations" / "loops.md"
+    text = ext.readme_page(loops.readme, page, impls)
+    assert "<!-- snippet:" not in text  # every block is pulled from the source instead
+    assert "```{literalinclude} ../../implementations/loops/src/fromscratch/loops/" in text
+    assert ":pyobject: Neuron.forward" in text
+    assert "](matrix.md)" in text  # the README's link to ../matrix, as the site's page
+
+
+def test_a_readme_link_to_a_folder_keeps_its_words(tmp_path: Path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "layer.py").write_text("x = 1\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("See [the tests](tests/) and [the layer](layer.py).")
+    text = ext.readme_page(readme, DOCS / "implementations" / "x.md", [])
+    folder = Path(os.path.relpath(tmp_path / "tests", ext.ROOT)).as_posix()
+    assert f"See the tests (`{folder}/`)" in text
+    assert "[the layer](" in text
+    assert text.endswith("layer.py).")

@@ -192,6 +192,8 @@ def readme_page(readme: Path, page: Path, impls: list[Implementation]) -> str:
         if resolved.is_dir() and (resolved / "README.md").is_file():
             resolved = resolved / "README.md"
         resolved = by_readme.get(resolved, resolved)
+        if resolved.is_dir():  # a folder (tests/, scripts/): the site has no page for it
+            return f"{match['text']} (`{Path(os.path.relpath(resolved, ROOT)).as_posix()}/`)"
         new = relative(resolved, page) + (f"#{fragment}" if fragment else "")
         return f"[{match['text']}]({new})"
 
