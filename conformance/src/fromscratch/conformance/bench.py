@@ -36,6 +36,8 @@ before and after; ``order``: the contenders in the order their processes ran;
 * ``median_s``: the median over processes of each process's median epoch, in seconds;
 * ``spread_s``: ``[min, max]`` of those per-process medians;
 * ``times_s``: every per-process median, in run order;
+* ``cpu_median_s``: the same median of CPU seconds (all threads, spinning included): with
+  one thread per contender it is what a busy machine disturbs least;
 * ``epochs_s``, ``cpu_s``: every timed epoch's wall and CPU (all threads) seconds, per
   process; ``pids``: the process ids;
 * ``blas``: ``threadpoolctl``'s facts on each native thread pool of the process
@@ -197,6 +199,7 @@ def summarize(timings: dict[str, Timings]) -> dict[str, dict[str, Any]]:
         summary[name] = {
             "median_s": statistics.median(per_process),
             "spread_s": [min(per_process), max(per_process)],
+            "cpu_median_s": statistics.median(statistics.median(c) for c in t.cpu_s),
             "times_s": per_process,
             "epochs_s": t.epochs_s,
             "cpu_s": t.cpu_s,
@@ -404,11 +407,13 @@ def format_tables(result: dict[str, Any]) -> list[str]:
     """The results table, the BLAS/thread table, failures, targets and warnings, as lines."""
     summary, ratio = result["contenders"], result["ratios"]
     baselines = list(ratio)
-    lines = ["", f"{'contender':<15}{'median s':>9}{'min s':>8}{'max s':>8}"]
+    lines = ["", f"{'contender':<15}{'median s':>9}{'min s':>8}{'max s':>8}{'cpu s':>8}"]
     lines[-1] += "".join(f"{'x ' + b.removeprefix('to_'):>10}" for b in baselines)
     for name, row in summary.items():
         low, high = row["spread_s"]
-        line = f"{name:<15}{row['median_s']:>9.3f}{low:>8.3f}{high:>8.3f}"
+        line = (
+            f"{name:<15}{row['median_s']:>9.3f}{low:>8.3f}{high:>8.3f}{row['cpu_median_s']:>8.3f}"
+        )
         lines.append(line + "".join(f"{ratio[b][name]:>10.2f}" for b in baselines))
     lines += ["", f"{'contender':<15}thread pools (library version kernel xthreads)"]
     lines += [f"{name:<15}{describe(row)}" for name, row in summary.items()]
