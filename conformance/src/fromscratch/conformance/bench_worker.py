@@ -219,7 +219,9 @@ def main(argv: list[str]) -> int:
     try:
         result = run(spec)
     except Exception as exc:  # reported to the parent, which says which contender failed
-        print(json.dumps({"contender": spec.get("contender"), "error": repr(exc)}))
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        error = f"{type(exc).__name__}: {first_line}"
+        print(json.dumps({"contender": spec.get("contender"), "error": error}))
         return 1
     print(json.dumps(result))
     return 0
