@@ -77,6 +77,7 @@ def test_a_contender_slowed_by_a_known_sleep_reads_that_much_slower(tmp_path: Pa
         assert key in saved
     for row in saved["contenders"].values():
         assert {"median_s", "spread_s", "times_s", "blas", "torch_threads"} <= set(row)
+    assert "no contender named 'nonesuch'" in result["failed"]["nonesuch"]
     assert any("nonesuch" in line and "failed" in line for line in printed)
 
 
@@ -147,6 +148,19 @@ def test_every_speed_target_is_judged_against_its_own_baseline() -> None:
     assert judged["matrix"]["met"] == (SPEED_TARGETS["matrix"].ratio >= 0.5)
     assert judged["loops"]["ratio"] == 2.0
     assert judged["loops"]["baseline"] == "matrix"
+
+
+def test_missing_mnist_gets_one_line_and_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def missing(n_train: int | None) -> None:
+        raise FileNotFoundError("MNIST file train-images-idx3-ubyte.gz not found.\n  Searched ...")
+
+    monkeypatch.setattr(bench, "load_data", missing)
+    assert cli.main(["bench"]) == 2
+    err = capsys.readouterr().err
+    assert "MNIST file train-images-idx3-ubyte.gz not found. Searched ..." in err
+    assert err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

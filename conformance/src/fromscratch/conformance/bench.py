@@ -22,7 +22,10 @@ Fair by construction
   forces a kernel. ``--threads N`` gives every contender the same thread count.
 
 Absolute times depend on the machine and on whatever else it runs; ratios measured in
-one run do much less. The speed targets of
+one run do much less. On a busy machine, multi-threaded BLAS waits on threads the
+scheduler has parked and times swing wildly: ``--threads 1`` keeps the comparison fair
+and steady there (the CPU-time column then measures the work itself), and the bench warns
+when the load average says the machine was busy. The speed targets of
 :data:`~fromscratch.conformance.tolerances.SPEED_TARGETS` are judged on them.
 
 ``reports/bench.json``
@@ -68,7 +71,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
 
-from fromscratch.conformance.bench_worker import BATCH_SIZE, BUILT_IN, LAYERS, LEARNING_RATE
+from fromscratch.conformance.bench_worker import (
+    BATCH_SIZE,
+    BUILT_IN,
+    LAYERS,
+    LEARNING_RATE,
+    load_data,
+)
 from fromscratch.conformance.registry import RegistryError, discover, select
 from fromscratch.conformance.tolerances import SPEED_TARGETS
 
@@ -472,6 +481,12 @@ def main(args: argparse.Namespace) -> int:
         impls = select(args.impl)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:  # every worker loads MNIST: say once, here, when it cannot be loaded
+        load_data(args.n_train)
+    except Exception as exc:  # a missing package, directory or file all end the run
+        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"error: the bench needs MNIST: {reason}", file=sys.stderr)
         return 2
     names = [impl.name for impl in impls if impl.differentiable]
     skipped = [impl.name for impl in impls if not impl.differentiable]

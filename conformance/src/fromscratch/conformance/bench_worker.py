@@ -106,7 +106,11 @@ def implementation_epoch(name: str, X: NDArray[np.float32], y: NDArray[np.int64]
     """One epoch of ``fit`` of the installed implementation ``name``."""
     from fromscratch.conformance.registry import discover
 
-    impl = discover()[name]
+    installed = discover()
+    if name not in installed:
+        known = ", ".join([*BUILT_IN, *installed])
+        raise ValueError(f"no contender named {name!r}; known: {known}")
+    impl = installed[name]
     model = impl.build(LAYERS, activation="relu", loss="cross_entropy", seed=SEED, dtype="float32")
 
     def epoch() -> None:
