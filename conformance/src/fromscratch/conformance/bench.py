@@ -463,7 +463,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--n-train", type=int, default=None, help="only the first N training rows (quick runs)"
     )
-    parser.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports/bench.json"), help="where to write the JSON"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
