@@ -8,7 +8,8 @@
 * ``lint``: ruff (lint and format) and mypy (strict).
 * ``report``: train every installed implementation with its recipes, run every check,
   print the results table and write ``reports/results.json``.
-* ``bench``: one MNIST epoch per implementation against torch eager, as ratios.
+* ``bench``: one MNIST epoch per implementation against torch eager, torch.compile and
+  scikit-learn, each in processes of its own, as ratios.
 * ``docs``: refill the READMEs' code blocks from the source files, then build the site
   strictly into ``docs/_build/html`` (``tests`` builds it too, in a temporary folder).
 
@@ -100,6 +101,6 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time one MNIST epoch of each implementation against torch eager, in one process."""
+    """Time one MNIST epoch of each implementation against torch and scikit-learn, fairly."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
     session.run("python", "-m", "fromscratch.conformance", "bench", *session.posargs)

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from fromscratch.conformance.registry import Implementation, RegistryError, discover, select
-from fromscratch.conformance.tolerances import SPEED_TARGETS, Dataset
+from fromscratch.conformance import bench
+from fromscratch.conformance.registry import RegistryError, discover, select
+from fromscratch.conformance.tolerances import Dataset
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,26 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", type=Path, default=Path("reports/results.json"))
 
-    bench = sub.add_parser("bench", help="time one MNIST epoch against torch eager")
-    bench.add_argument("--impl", action="append", help="only this implementation (repeatable)")
-    bench.add_argument("--rounds", type=int, default=5, help="timed rounds after a warm-up")
-    bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    bench.add_arguments(sub.add_parser("bench", help="time one MNIST epoch against torch, fairly"))
     return parser
-
-
-def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
-    """``impls`` plus every installed implementation a speed target is measured against."""
-    installed = discover()
-    chosen = {i.name: i for i in impls}
-    for impl in impls:
-        target = SPEED_TARGETS.get(impl.name)
-        if target and target.baseline in installed:
-            chosen.setdefault(target.baseline, installed[target.baseline])
-    return list(chosen.values())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "bench":
+        return bench.main(args)
     try:
         if args.command == "list":
             for name, impl in discover().items():
@@ -58,15 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if not impls:
         print("error: no implementation is installed (see docs/protocol.md)", file=sys.stderr)
         return 2
-    if args.command == "report":
-        from fromscratch.conformance.report import report
+    from fromscratch.conformance.report import report
 
-        datasets = tuple(args.dataset or get_args(Dataset))
-        return 0 if report(impls, datasets, args.out) else 1
-    from fromscratch.conformance.bench import bench
-
-    if args.rounds < 1:
-        print("error: --rounds must be at least 1", file=sys.stderr)
-        return 2
-    bench(_with_baselines(impls), args.rounds, args.out)
-    return 0
+    datasets = tuple(args.dataset or get_args(Dataset))
+    return 0 if report(impls, datasets, args.out) else 1

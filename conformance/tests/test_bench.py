@@ -1,0 +1,181 @@
+"""The bench measures what it says: a contender slowed by a known sleep reads that much slower.
+
+These tests time nothing of ours against a bound: they check the instrument. The one
+that starts processes runs a few tiny epochs (a few hundred MNIST rows), so it takes
+seconds, mostly Python starting up.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fromscratch.conformance import bench, cli
+from fromscratch.conformance.bench import Contender, Setup, Timings
+from fromscratch.conformance.registry import discover
+from fromscratch.conformance.tolerances import SPEED_TARGETS
+
+SLEEP_S = 0.1
+# The slowed contender's median must exceed the original's by the sleep, give or take a
+# quarter of it: room for the scheduler waking a sleeper late on a busy machine, and for
+# the few milliseconds that a tiny epoch varies from process to process.
+SLEEP_TOLERANCE = 0.25
+
+
+@pytest.mark.skipif("matrix" not in discover(), reason="ratios are reported to matrix")
+def test_a_contender_slowed_by_a_known_sleep_reads_that_much_slower(tmp_path: Path) -> None:
+    base, slowed = "matrix", "matrix + sleep"
+    contenders = [
+        Contender(base, base),
+        Contender(slowed, base, sleep_s=SLEEP_S),
+        Contender("nonesuch", "nonesuch"),  # a contender that cannot be built
+    ]
+    setup = Setup(processes=3, epochs=3, warmup=1, n_train=512, threads=1)
+    out = tmp_path / "bench.json"
+    printed: list[str] = []
+    result = bench.bench(contenders, setup, out, echo=printed.append)
+
+    # Alternating processes, one contender per process; the broken one tried once.
+    assert result["order"] == [base, slowed, "nonesuch", base, slowed, base, slowed]
+    pids = result["contenders"][base]["pids"] + result["contenders"][slowed]["pids"]
+    assert len(set(pids)) == 6
+    assert "nonesuch" in result["failed"]
+    assert "nonesuch" not in result["contenders"]
+
+    # The ratio is of the medians over processes, each a median over its epochs.
+    rows = result["contenders"]
+    for row in (rows[base], rows[slowed]):
+        assert [len(epochs) for epochs in row["epochs_s"]] == [3, 3, 3]
+        assert row["times_s"] == [statistics.median(e) for e in row["epochs_s"]]
+        assert row["median_s"] == statistics.median(row["times_s"])
+        assert row["spread_s"] == [min(row["times_s"]), max(row["times_s"])]
+    m = rows[base]["median_s"]
+    ratio = result["ratios"]["to_matrix"][slowed]
+    assert ratio == rows[slowed]["median_s"] / m
+    low, high = (m + SLEEP_S * (1 - SLEEP_TOLERANCE)) / m, (m + SLEEP_S * (1 + SLEEP_TOLERANCE)) / m
+    assert low <= ratio <= high, f"base {m:.4f} s, slowed {rows[slowed]['median_s']:.4f} s"
+
+    # What ran is recorded: threadpoolctl's view, with the one thread the setup asked for.
+    for row in (rows[base], rows[slowed]):
+        blas = [pool for pool in row["blas"] if pool["user_api"] == "blas"]
+        assert blas
+        assert all(pool["num_threads"] == 1 for pool in blas)
+        assert all(pool["internal_api"] and "version" in pool for pool in blas)
+    assert result["environment"]["variables"]["OPENBLAS_NUM_THREADS"] == "1"
+
+    # The report reads the file: the fields it relies on are there.
+    saved = json.loads(out.read_text())
+    assert saved["schema_version"] == 1
+    assert {"model", "batch_size", "dtype", "optimizer", "epochs_per_process", "processes"} <= set(
+        saved["setup"]
+    )
+    for key in ("environment", "contenders", "ratios", "targets", "warnings"):
+        assert key in saved
+    for row in saved["contenders"].values():
+        assert {"median_s", "spread_s", "times_s", "blas", "torch_threads"} <= set(row)
+    assert "no contender named 'nonesuch'" in result["failed"]["nonesuch"]
+    assert any("nonesuch" in line and "failed" in line for line in printed)
+
+
+def _timings(blas_threads: int, torch_threads: int | None, kernel: str = "Haswell") -> Timings:
+    facts: dict[str, Any] = {
+        "blas": [
+            {
+                "user_api": "blas",
+                "internal_api": "openblas",
+                "library": "libopenblas.so",
+                "version": "0.3.31",
+                "architecture": kernel,
+                "num_threads": blas_threads,
+            }
+        ],
+        "torch_threads": torch_threads,
+        "torch_blas": None
+        if torch_threads is None
+        else {"library": "mkl", "cpu_capability": "AVX2"},
+    }
+    return Timings(epochs_s=[[1.0]], cpu_s=[[1.0]], facts=[facts], pids=[1])
+
+
+QUIET = {"variables": {}, "cpus": 2, "load_before": [0.0], "load_after": [0.0]}
+
+
+def test_like_for_like_thread_pools_raise_no_warning() -> None:
+    timings = {"matrix": _timings(2, None), "torch": _timings(2, 2)}
+    assert bench.fact_warnings(timings, QUIET) == []
+
+
+def test_thread_counts_that_differ_are_warned() -> None:
+    timings = {"matrix": _timings(2, None), "torch": _timings(2, 1)}
+    [warning] = bench.fact_warnings(timings, QUIET)
+    assert "thread counts differ" in warning
+    assert "torch 1" in warning
+
+
+def test_a_forced_or_different_openblas_kernel_is_warned() -> None:
+    timings = {"matrix": _timings(2, None, "Prescott"), "sklearn": _timings(2, None)}
+    env = {**QUIET, "variables": {"OPENBLAS_CORETYPE": "Prescott"}}
+    warnings = bench.fact_warnings(timings, env)
+    assert any("kernels differ" in w and "Prescott" in w for w in warnings)
+    assert any("OPENBLAS_CORETYPE=Prescott" in w for w in warnings)
+
+
+def test_a_busy_machine_is_warned() -> None:
+    timings = {"matrix": _timings(2, None)}
+    [warning] = bench.fact_warnings(timings, {**QUIET, "load_after": [7.5]})
+    assert "busy" in warning
+    assert "7.5" in warning
+
+
+def test_facts_that_change_between_processes_are_warned() -> None:
+    t = _timings(2, None)
+    t.facts.append(_timings(1, None).facts[0])
+    [warning] = bench.fact_warnings({"matrix": t}, QUIET)
+    assert "changed between its processes" in warning
+
+
+def test_every_speed_target_is_judged_against_its_own_baseline() -> None:
+    summary = {name: {"median_s": 1.0} for name in ("torch", "matrix", "autograd", "loops")}
+    summary["matrix"]["median_s"] = 0.5
+    judged = {t["implementation"]: t for t in bench.judge_targets(summary)}
+    assert judged.keys() == SPEED_TARGETS.keys()
+    assert judged["matrix"]["ratio"] == 0.5
+    assert judged["matrix"]["baseline"] == "torch"
+    assert judged["matrix"]["met"] == (SPEED_TARGETS["matrix"].ratio >= 0.5)
+    assert judged["loops"]["ratio"] == 2.0
+    assert judged["loops"]["baseline"] == "matrix"
+
+
+def test_missing_mnist_gets_one_line_and_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def missing(n_train: int | None) -> None:
+        raise FileNotFoundError("MNIST file train-images-idx3-ubyte.gz not found.\n  Searched ...")
+
+    monkeypatch.setattr(bench, "load_data", missing)
+    assert cli.main(["bench"]) == 2
+    err = capsys.readouterr().err
+    assert "MNIST file train-images-idx3-ubyte.gz not found. Searched ..." in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--processes", "0"], "--processes must be at least 1"),
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--n-train", "5"], "--n-train must be in"),
+        (["--impl", "nonesuch"], "no implementation named 'nonesuch'"),
+    ],
+)
+def test_bad_bench_options_get_one_line_and_status_2(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["bench", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
