@@ -110,9 +110,10 @@ class SpeedTarget:
 SPEED_TARGETS: Final[dict[str, SpeedTarget]] = {
     "matrix": SpeedTarget(0.7),
     "autograd": SpeedTarget(1.0),
-    # One Python-level step per neuron cannot match one matmul per layer; the aim is to
-    # stay within an order of magnitude of the vectorized implementation.
-    "loops": SpeedTarget(10.0, baseline="matrix"),
+    # One Python-level step per neuron cannot match one matmul per layer, and loops is
+    # written plainly for reading, without buffers or out= (issue 11): the guardrail is 15x
+    # the vectorized implementation.
+    "loops": SpeedTarget(15.0, baseline="matrix"),
 }
 
 
