@@ -6,6 +6,7 @@ and asserts that the matching check now fails.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -161,6 +162,139 @@ class SwallowsDivergence(Delegate):
 def test_swallowed_divergence_is_caught(real: Implementation):
     assert checks.divergence(real).passed
     assert not checks.divergence(mutant(real, SwallowsDivergence)).passed
+
+
+# --------------------------------------------------------------------------- training steps
+
+
+class Trainer(Delegate):
+    """Trains through the protocol alone: ``gradients`` on each batch, then a NumPy optimizer
+    written from torch's documentation, then ``load_state_dict``. An outside implementation
+    could train this way; the subclasses below put classic optimizer bugs into it."""
+
+    def fit(  # type: ignore[override]
+        self,
+        X: NDArray[Any],
+        y: NDArray[Any],
+        *,
+        epochs: int,
+        batch_size: int,
+        learning_rate: float,
+        shuffle: bool = True,
+        optimizer: str = "sgd",
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        schedule: str = "constant",
+    ) -> Trainer:
+        theta = self.inner.state_dict()
+        slots: dict[str, dict[str, Any]] = {k: {} for k in theta}  # each parameter's m, v
+        t = 0
+        for epoch in range(1, epochs + 1):
+            lr = self.rate(learning_rate, epoch, epochs) if schedule == "cosine" else learning_rate
+            for rows in self.batches(len(X), batch_size, shuffle):
+                _, grads = self.inner.gradients(X[rows], y[rows])
+                t += 1
+                for k in theta:
+                    g = grads[k] + weight_decay * theta[k]
+                    if optimizer == "adam":
+                        theta[k] = theta[k] - self.adam(g, slots[k], lr, t)
+                    else:
+                        theta[k] = theta[k] - lr * self.sgd(g, slots[k], momentum, nesterov)
+                self.inner.load_state_dict(theta)
+        return self
+
+    def batches(self, n: int, batch_size: int, shuffle: bool) -> list[NDArray[Any]]:
+        order = np.random.default_rng(0).permutation(n) if shuffle else np.arange(n)
+        return [order[start : start + batch_size] for start in range(0, n, batch_size)]
+
+    def rate(self, learning_rate: float, epoch: int, epochs: int) -> float:
+        return 0.5 * learning_rate * (1 + math.cos(math.pi * (epoch - 1) / epochs))
+
+    def sgd(self, g: Any, slot: dict[str, Any], momentum: float, nesterov: bool) -> Any:
+        if not momentum:
+            return g
+        v = slot["v"] = momentum * slot["v"] + g if "v" in slot else g
+        return g + momentum * v if nesterov else v
+
+    def adam(self, g: Any, slot: dict[str, Any], lr: float, t: int) -> Any:
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        m = slot["m"] = beta1 * slot.get("m", 0.0) + (1 - beta1) * g
+        v = slot["v"] = beta2 * slot.get("v", 0.0) + (1 - beta2) * g * g
+        return lr / (1 - beta1**t) * m / (np.sqrt(v) / math.sqrt(1 - beta2**t) + eps)
+
+
+class NesterovLooksAheadWithOldVelocity(Trainer):
+    """Nesterov's look-ahead taken with the velocity from before this step's gradient."""
+
+    def sgd(self, g: Any, slot: dict[str, Any], momentum: float, nesterov: bool) -> Any:
+        old = slot.get("v", 0.0)
+        v = super().sgd(g, slot, momentum, False)
+        return g + momentum * old if nesterov else v
+
+
+class AdamWithoutBiasCorrection(Trainer):
+    """Adam's m and v used as they are: early steps far too small, since both start at 0."""
+
+    def adam(self, g: Any, slot: dict[str, Any], lr: float, t: int) -> Any:
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        m = slot["m"] = beta1 * slot.get("m", 0.0) + (1 - beta1) * g
+        v = slot["v"] = beta2 * slot.get("v", 0.0) + (1 - beta2) * g * g
+        return lr * m / (np.sqrt(v) + eps)
+
+
+class AdamCorrectsVWithoutSquareRoot(Trainer):
+    """Divides sqrt(v) by 1 - beta2^t instead of by its square root."""
+
+    def adam(self, g: Any, slot: dict[str, Any], lr: float, t: int) -> Any:
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        m = slot["m"] = beta1 * slot.get("m", 0.0) + (1 - beta1) * g
+        v = slot["v"] = beta2 * slot.get("v", 0.0) + (1 - beta2) * g * g
+        return lr / (1 - beta1**t) * m / (np.sqrt(v) / (1 - beta2**t) + eps)
+
+
+class CosineOneEpochLate(Trainer):
+    """The schedule counts epochs from 0: the first epoch already runs below full rate."""
+
+    def rate(self, learning_rate: float, epoch: int, epochs: int) -> float:
+        return super().rate(learning_rate, epoch + 1, epochs)
+
+
+class DropsTheRaggedBatch(Trainer):
+    """Skips the last, smaller batch of each epoch, like ``drop_last=True``."""
+
+    def batches(self, n: int, batch_size: int, shuffle: bool) -> list[NDArray[Any]]:
+        return [b for b in super().batches(n, batch_size, shuffle) if len(b) == batch_size]
+
+
+class ShufflesAnyway(Trainer):
+    """Ignores ``shuffle=False``: the same batches as torch, but not the same rows in them."""
+
+    def batches(self, n: int, batch_size: int, shuffle: bool) -> list[NDArray[Any]]:
+        return super().batches(n, batch_size, True)
+
+
+def test_a_trainer_using_only_the_protocol_matches_torch(real: Implementation):
+    for case in checks.training_cases():
+        m = checks.training_vs_torch(mutant(real, Trainer), case)
+        assert m.passed, m.describe()
+
+
+@pytest.mark.parametrize(
+    ("cls", "case"),
+    [
+        (NesterovLooksAheadWithOldVelocity, "sgd-nesterov-cosine"),
+        (AdamWithoutBiasCorrection, "adam-cosine"),
+        (AdamCorrectsVWithoutSquareRoot, "adam-cosine"),
+        (CosineOneEpochLate, "sgd-nesterov-cosine"),
+        (DropsTheRaggedBatch, "sgd"),
+        (ShufflesAnyway, "sgd"),
+    ],
+)
+def test_training_bugs_are_caught(real: Implementation, cls: type[Trainer], case: str):
+    # The sound Trainer passes every case (above): only the bug differs.
+    training_case = next(c for c in checks.training_cases() if c.name == case)
+    assert not checks.training_vs_torch(mutant(real, cls), training_case).passed
 
 
 # --------------------------------------------------------------------------- ES gradient

@@ -125,6 +125,19 @@ def test_ten_thousand_op_chain_needs_no_recursion() -> None:
     assert x.grad.item() == pytest.approx(1.0001**10_000, rel=1e-9)
 
 
+def test_every_leaf_owns_its_grad() -> None:
+    """``add`` hands one upstream array to both parents; each leaf's ``.grad`` is its own."""
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = ag.tensor([3.0, 4.0], requires_grad=True)
+    upstream = np.array([0.5, -1.5], dtype=np.float32)
+    (x + y).backward(upstream)
+    assert x.grad is not None
+    assert y.grad is not None
+    x.grad.data *= 10  # what an in-place optimizer step might do to one of them
+    np.testing.assert_array_equal(y.grad.numpy(), [0.5, -1.5])
+    np.testing.assert_array_equal(upstream, [0.5, -1.5])
+
+
 def test_backward_errors_like_torch() -> None:
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     x_t = torch.tensor([1.0, 2.0], requires_grad=True)

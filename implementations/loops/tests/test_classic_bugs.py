@@ -61,13 +61,13 @@ def matches(
 
 
 def backward_differentiating_at_the_output(
-    self: Neuron, A_prev: Array, dL_dA_prev: Array | None, outer: Array
+    self: Neuron, dL_da: Array, dL_dA_prev: Array | None
 ) -> None:
     """Bug 1: evaluate the activation's derivative at the output a instead of at z."""
     z = self.z
     self.z = self.a
     try:
-        correct_backward(self, A_prev, dL_dA_prev, outer)
+        correct_backward(self, dL_da, dL_dA_prev)
     finally:
         self.z = z
 
@@ -78,7 +78,7 @@ def gradients_match_torch(
     model = Network([4, 6, 5, 3], activation=activation, seed=0, dtype="float64")
     X, y = random_batch(16, 4, 3, seed=0)
     _, grads = model.gradients(X, y)
-    return matches(grads, torch_gradients(torch_twin(model), X, y), tol["network_vs_torch"])
+    return matches(grads, torch_gradients(torch_twin(model), X, y), tol["vs_torch"])
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
@@ -111,11 +111,12 @@ LR = 0.5  # large, so that updated weights differ visibly from the old ones
 
 
 def backward_updating_before_sending_back(
-    self: Neuron, A_prev: Array, dL_dA_prev: Array | None, outer: Array
+    self: Neuron, dL_da: Array, dL_dA_prev: Array | None
 ) -> None:
     """Bug 2: step this neuron's parameters, then send its error back through the new w."""
-    correct_backward(self, A_prev, None, outer)  # the neuron's own gradient is still right
-    self.theta -= LR * self.grad
+    correct_backward(self, dL_da, None)  # the neuron's own gradient is still right
+    self.w -= LR * self.dL_dw
+    self.b -= LR * self.dL_db
     if dL_dA_prev is not None:
         dL_dA_prev += np.outer(self.w, self.dL_dz)
 
@@ -129,7 +130,7 @@ def one_step_matches_torch(tol: Tolerances, torch_twin: Twin, random_batch: Batc
     torch.optim.SGD(net.parameters(), lr=LR).step()
     model.fit(X, y, epochs=1, batch_size=len(X), learning_rate=LR)
     reference = {k: p.detach().numpy() for k, p in net.named_parameters()}
-    return matches(model.state_dict(), reference, tol["network_vs_torch"])
+    return matches(model.state_dict(), reference, tol["training_vs_torch"])
 
 
 def test_bug2_the_error_goes_back_through_the_weights_of_the_forward_pass(
@@ -152,13 +153,12 @@ def test_bug2_sending_the_error_through_updated_weights_is_caught(
 # --------------------------------------------------- 3. the update is a separate, later step
 
 
-def backward_with_the_update_fused_in(
-    self: Neuron, A_prev: Array, dL_dA_prev: Array | None, outer: Array
-) -> None:
+def backward_with_the_update_fused_in(self: Neuron, dL_da: Array, dL_dA_prev: Array | None) -> None:
     """Bug 3: update right inside backward (after sending the error back, so that one
     training step is even still right): the gradient is applied before anyone can see it."""
-    correct_backward(self, A_prev, dL_dA_prev, outer)
-    self.theta -= LR * self.grad
+    correct_backward(self, dL_da, dL_dA_prev)
+    self.w -= LR * self.dL_dw
+    self.b -= LR * self.dL_db
 
 
 def gradients_are_observable(model: Network, X: Array, y: Array) -> bool:
@@ -180,12 +180,13 @@ def test_bug3_gradients_are_computed_apart_from_the_update(
     # The gradient is there, whole, and it is torch's: only the optimizer applies it.
     before = model.state_dict()
     _, grads = model.gradients(X, y)
-    assert matches(grads, torch_gradients(torch_twin(model), X, y), tol["network_vs_torch"])
+    assert matches(grads, torch_gradients(torch_twin(model), X, y), tol["vs_torch"])
     neurons = model.neurons()
-    SGD([n.theta for n in neurons], [n.grad for n in neurons], LR).step()
+    params = [p for n in neurons for p in (n.w, n.b)]
+    SGD(params, [g for n in neurons for g in (n.dL_dw, n.dL_db)], LR).step()
     for key, value in model.state_dict().items():
         np.testing.assert_allclose(
-            value, before[key] - LR * grads[key], **tol["network_vs_torch"], err_msg=key
+            value, before[key] - LR * grads[key], **tol["training_vs_torch"], err_msg=key
         )
 
 

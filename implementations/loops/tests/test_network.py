@@ -13,6 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fromscratch.conformance.tolerances import CENTRAL_DIFFERENCE_STEP
 from fromscratch.loops import RECIPES, Network
 
 Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
@@ -51,7 +52,7 @@ def test_gradients_match_torch(
 
     L, grads = model.gradients(X, y)
 
-    scalar, twice = tol["float64_scalar"], tol["same_loss_twice"]
+    scalar, twice = tol["vs_torch"], tol["same_loss_twice"]
     assert pytest.approx(L_t, rel=scalar["rtol"], abs=scalar["atol"]) == L
     assert pytest.approx(L, rel=twice["rtol"], abs=twice["atol"]) == model.loss(X, y)
     assert list(grads) == list(model.state_dict())
@@ -59,7 +60,7 @@ def test_gradients_match_torch(
         assert param.grad is not None
         assert grads[key].dtype == np.float64
         assert grads[key].shape == tuple(param.shape)
-        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["network_vs_torch"])
+        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["vs_torch"])
 
 
 @settings(max_examples=25, deadline=None)
@@ -92,7 +93,7 @@ def test_gradients_match_torch_for_any_shape(
     _, grads = model.gradients(X, y)
     for key, param in net.named_parameters():
         assert param.grad is not None
-        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["network_vs_torch"])
+        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["vs_torch"])
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
@@ -101,7 +102,7 @@ def test_gradients_match_central_differences(
     activation: str, loss: str, tol: Tolerances, random_batch: Batch
 ) -> None:
     """No torch: every gradient entry against the model's own loss, nudged both ways."""
-    h = 1e-6  # as in conftest's "central_difference" entry
+    h = CENTRAL_DIFFERENCE_STEP  # the step conftest's "central_difference" bound is for
     model = Network(
         [3, 4, 3, outputs(loss)], activation=activation, loss=loss, seed=5, dtype="float64"
     )
@@ -137,14 +138,14 @@ def test_relu_kink_at_exact_zeros_matches_torch(
 
     layer1, layer2 = model.layers[0], model.layers[1]
     _, grads = model.gradients(X, y)
-    assert np.sum(layer1.Z[:3, 0] == 0.0) == 3
-    assert np.all(layer2.Z[0] == 0.0)
+    assert sum(neuron.z[0] == 0.0 for neuron in layer1.neurons[:3]) == 3
+    assert np.all(layer2.neurons[0].z == 0.0)
 
     net = torch_twin(model)
     torch_loss(loss, net(torch.from_numpy(X)), torch.from_numpy(y)).backward()
     for key, param in net.named_parameters():
         assert param.grad is not None
-        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["network_vs_torch"])
+        np.testing.assert_allclose(grads[key], param.grad.numpy(), **tol["vs_torch"])
     np.testing.assert_array_equal(grads["2.weight"][0], 0.0)  # a dead neuron learns nothing
 
 
@@ -187,7 +188,7 @@ def test_full_batch_training_matches_torch(
 
     for key, param in net.named_parameters():
         np.testing.assert_allclose(
-            model.state_dict()[key], param.detach().numpy(), **tol["network_vs_torch"]
+            model.state_dict()[key], param.detach().numpy(), **tol["training_vs_torch"]
         )
 
 
@@ -214,7 +215,7 @@ def test_mini_batch_training_matches_torch_on_the_same_batches(
             optimizer.step()
     for key, param in net.named_parameters():
         np.testing.assert_allclose(
-            model.state_dict()[key], param.detach().numpy(), **tol["network_vs_torch"]
+            model.state_dict()[key], param.detach().numpy(), **tol["training_vs_torch"]
         )
 
 
@@ -229,7 +230,7 @@ def test_everything_comes_back_in_the_model_dtype(dtype: str, random_batch: Batc
     assert isinstance(model.loss(X, y), float)
     model.fit(X, y, epochs=2, batch_size=5, learning_rate=0.1, optimizer="adam")
     assert all(p.dtype == dtype for p in model.state_dict().values())
-    assert all(neuron.theta.dtype == dtype for neuron in model.neurons())
+    assert all(neuron.w.dtype == neuron.b.dtype == dtype for neuron in model.neurons())
 
 
 def test_same_seed_same_init_and_same_training(random_batch: Batch) -> None:
@@ -271,12 +272,13 @@ def test_load_state_dict_writes_into_the_neurons(
 ) -> None:
     X, _ = random_batch(9, 5, 3, seed=0)
     source, target = Network([5, 6, 3], seed=1), Network([5, 6, 3], seed=2)
-    thetas = [neuron.theta for neuron in target.neurons()]
+    params = [p for neuron in target.neurons() for p in (neuron.w, neuron.b)]
     state = source.state_dict()
     target.load_state_dict(state)
     np.testing.assert_array_equal(target.predict_proba(X), source.predict_proba(X))
     # In place: the arrays an optimizer holds are the ones that changed.
-    assert all(a is b.theta for a, b in zip(thetas, target.neurons(), strict=True))
+    now = [p for neuron in target.neurons() for p in (neuron.w, neuron.b)]
+    assert all(a is b for a, b in zip(params, now, strict=True))
     state["0.bias"][...] = 0.0  # changing the dict afterwards must not reach the model
     assert np.any(target.state_dict()["0.bias"] != 0.0)
 
@@ -285,7 +287,7 @@ def test_load_state_dict_writes_into_the_neurons(
     model = Network([5, 6, 3], dtype="float64", seed=9)
     model.load_state_dict({k: v.detach().numpy() for k, v in net.state_dict().items()})
     expected = torch.softmax(net(torch.from_numpy(X)), dim=1).detach().numpy()
-    np.testing.assert_allclose(model.predict_proba(X), expected, **tol["float64_proba"])
+    np.testing.assert_allclose(model.predict_proba(X), expected, **tol["forward_vs_torch"])
 
 
 def test_init_draws_each_neurons_weights_then_bias_in_order() -> None:

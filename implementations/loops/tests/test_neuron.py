@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fromscratch.loops.activations import ACTIVATIONS
+from fromscratch.loops.activations import ACTIVATIONS, IDENTITY
 from fromscratch.loops.neuron import Neuron
 
 Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
@@ -19,14 +19,10 @@ TorchActivation = dict[str, Callable[[torch.Tensor], torch.Tensor]]
 KINDS = ["relu", "sigmoid", "tanh", "linear"]
 
 
-def bound_neuron(n_inputs: int, n: int, kind: str, seed: int, dtype: Any = np.float64) -> Neuron:
-    """A neuron with its own (n,) vectors, as a layer would bind them; linear = output neuron."""
-    activation = None if kind == "linear" else ACTIVATIONS[kind]
-    neuron = Neuron(n_inputs, activation, np.random.default_rng(seed), np.dtype(dtype))
-    z = np.zeros(n, dtype)
-    a = z if activation is None else np.zeros(n, dtype)
-    neuron.bind(z, a, np.zeros(n, dtype), np.zeros(n, dtype))
-    return neuron
+def make_neuron(n_inputs: int, kind: str, seed: int, dtype: Any = np.float64) -> Neuron:
+    """A hidden neuron, or with ``kind="linear"`` an output neuron (identity activation)."""
+    activation = IDENTITY if kind == "linear" else ACTIVATIONS[kind]
+    return Neuron(n_inputs, activation, np.random.default_rng(seed), np.dtype(dtype))
 
 
 def torch_neuron(
@@ -52,7 +48,7 @@ def test_neuron_forward_and_backward_match_torch(
     n: int, n_inputs: int, kind: str, seed: int, tol: Tolerances, torch_activation: TorchActivation
 ) -> None:
     rng = np.random.default_rng(seed)
-    neuron = bound_neuron(n_inputs, n, kind, seed)
+    neuron = make_neuron(n_inputs, kind, seed)
     A_prev = rng.normal(size=(n_inputs, n)) * 2
     upstream = rng.normal(size=n)  # a random, non-uniform error arriving at the output
     already = rng.normal(size=(n_inputs, n))  # what other neurons sent back before this one
@@ -62,16 +58,12 @@ def test_neuron_forward_and_backward_match_torch(
         a_t, (w_t, b_t, A_t), grad_outputs=torch.from_numpy(upstream)
     )
 
-    neuron.forward(A_prev)
+    a = neuron.forward(A_prev)
     np.testing.assert_allclose(neuron.z, z_t.detach().numpy(), **tol["vs_torch"])
-    np.testing.assert_allclose(neuron.a, a_t.detach().numpy(), **tol["vs_torch"])
+    np.testing.assert_allclose(a, a_t.detach().numpy(), **tol["vs_torch"])
 
-    if kind == "linear":
-        neuron.dL_dz[...] = upstream  # an output neuron gets dL/dz from the loss
-    else:
-        neuron.dL_da[...] = upstream
     dL_dA_prev = already.copy()
-    neuron.backward(A_prev, dL_dA_prev, np.empty((n_inputs, n)))
+    neuron.backward(upstream, dL_dA_prev)
 
     np.testing.assert_allclose(neuron.dL_dw, dw_t.numpy(), **tol["vs_torch"])
     np.testing.assert_allclose(neuron.dL_db, db_t.numpy(), **tol["vs_torch"])
@@ -80,23 +72,22 @@ def test_neuron_forward_and_backward_match_torch(
 
 
 def test_first_layer_neuron_computes_the_same_gradients_and_sends_nothing_back() -> None:
-    neuron = bound_neuron(3, 4, "tanh", seed=0)
+    neuron = make_neuron(3, "tanh", seed=0)
     A_prev = np.random.default_rng(0).normal(size=(3, 4))
     neuron.forward(A_prev)
-    neuron.dL_da[...] = [1.5, -0.5, 2.0, 0.25]
-    outer = np.full((3, 4), 123.0)
-    neuron.backward(A_prev, None, outer)  # None: its inputs are the data, nothing learns there
-    np.testing.assert_array_equal(outer, 123.0)  # no outer product was even formed
-    first_layer_grad = neuron.grad.copy()
+    upstream = np.array([1.5, -0.5, 2.0, 0.25])
+    neuron.backward(upstream, None)  # None: its inputs are the data, nothing learns there
+    first_layer = neuron.dL_dw.copy(), neuron.dL_db.copy()
 
-    neuron.backward(A_prev, np.zeros((3, 4)), outer)
-    np.testing.assert_array_equal(neuron.grad, first_layer_grad)
+    neuron.backward(upstream, np.zeros((3, 4)))
+    np.testing.assert_array_equal(neuron.dL_dw, first_layer[0])
+    np.testing.assert_array_equal(neuron.dL_db, first_layer[1])
 
 
 def test_relu_neuron_at_exactly_zero_passes_no_error_back_like_torch(
     tol: Tolerances, torch_activation: TorchActivation
 ) -> None:
-    neuron = bound_neuron(3, 4, "relu", seed=1)
+    neuron = make_neuron(3, "relu", seed=1)
     A_prev = np.random.default_rng(1).normal(size=(3, 4))
     A_prev[:, 0] = 0.0
     neuron.b[...] = 0.0  # sample 0 sits at z = 0 exactly
@@ -108,9 +99,8 @@ def test_relu_neuron_at_exactly_zero_passes_no_error_back_like_torch(
         a_t, (w_t, b_t, A_t), grad_outputs=torch.from_numpy(upstream)
     )
     neuron.forward(A_prev)
-    neuron.dL_da[...] = upstream
     dL_dA_prev = np.zeros((3, 4))
-    neuron.backward(A_prev, dL_dA_prev, np.empty((3, 4)))
+    neuron.backward(upstream, dL_dA_prev)
 
     assert neuron.z[0] == 0.0
     assert neuron.dL_dz[0] == 0.0
@@ -120,47 +110,48 @@ def test_relu_neuron_at_exactly_zero_passes_no_error_back_like_torch(
     np.testing.assert_allclose(dL_dA_prev, dA_t.numpy(), **tol["vs_torch"])
 
 
-def test_backward_reads_but_never_writes_parameters_or_inputs() -> None:
-    neuron = bound_neuron(5, 6, "sigmoid", seed=2)
+def test_backward_reads_but_never_writes_parameters_inputs_or_its_error() -> None:
+    neuron = make_neuron(5, "sigmoid", seed=2)
     rng = np.random.default_rng(2)
     A_prev = rng.normal(size=(5, 6))
-    theta, A_before = neuron.theta.copy(), A_prev.copy()
+    w, b, A_before = neuron.w.copy(), neuron.b.copy(), A_prev.copy()
     neuron.forward(A_prev)
-    neuron.dL_da[...] = rng.normal(size=6)
-    upstream = neuron.dL_da.copy()
-    neuron.backward(A_prev, np.zeros((5, 6)), np.empty((5, 6)))
-    np.testing.assert_array_equal(neuron.theta, theta)
+    upstream = rng.normal(size=6)
+    before = upstream.copy()
+    neuron.backward(upstream, np.zeros((5, 6)))
+    np.testing.assert_array_equal(neuron.w, w)
+    np.testing.assert_array_equal(neuron.b, b)
     np.testing.assert_array_equal(A_prev, A_before)
-    np.testing.assert_array_equal(neuron.dL_da, upstream)
+    np.testing.assert_array_equal(upstream, before)
 
 
-def test_w_b_and_their_gradients_are_views_of_theta_and_grad() -> None:
-    neuron = bound_neuron(4, 2, "relu", seed=3)
-    assert neuron.theta.shape == neuron.grad.shape == (5,)
-    neuron.w[...] = [1, 2, 3, 4]
-    neuron.b[...] = 5
-    np.testing.assert_array_equal(neuron.theta, [1, 2, 3, 4, 5])
-    neuron.dL_dw[...] = 7
-    neuron.dL_db[...] = 8
-    np.testing.assert_array_equal(neuron.grad, [7, 7, 7, 7, 8])
+def test_backward_writes_the_gradients_into_the_arrays_an_optimizer_holds() -> None:
+    neuron = make_neuron(4, "relu", seed=3)
+    held = neuron.dL_dw, neuron.dL_db
+    neuron.forward(np.random.default_rng(3).normal(size=(4, 5)))
+    neuron.backward(np.ones(5), None)
+    assert neuron.dL_dw is held[0]
+    assert neuron.dL_db is held[1]
+    assert neuron.dL_dw.shape == (4,)
+    assert neuron.dL_db.shape == (1,)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_neuron_keeps_its_dtype(dtype: type[np.floating[Any]]) -> None:
-    neuron = bound_neuron(6, 3, "tanh", seed=0, dtype=dtype)
+    neuron = make_neuron(6, "tanh", seed=0, dtype=dtype)
     A_prev = np.random.default_rng(0).normal(size=(6, 3)).astype(dtype)
     neuron.forward(A_prev)
-    neuron.dL_da[...] = 1
     dL_dA_prev = np.zeros((6, 3), dtype)
-    neuron.backward(A_prev, dL_dA_prev, np.empty((6, 3), dtype))
-    for array in (neuron.theta, neuron.grad, neuron.z, neuron.a, neuron.dL_dz, dL_dA_prev):
+    neuron.backward(np.ones(3, dtype), dL_dA_prev)
+    arrays = (neuron.w, neuron.b, neuron.dL_dw, neuron.dL_db, neuron.z, neuron.a, neuron.dL_dz)
+    for array in (*arrays, dL_dA_prev):
         assert array.dtype == dtype
 
 
 def test_init_is_uniform_in_plus_minus_one_over_sqrt_fan_in(tol: Tolerances) -> None:
     fan_in = 400
     rng = np.random.default_rng(0)
-    neurons = [Neuron(fan_in, None, rng, np.dtype(np.float64)) for _ in range(300)]
+    neurons = [Neuron(fan_in, IDENTITY, rng, np.dtype(np.float64)) for _ in range(300)]
     W = np.stack([neuron.w for neuron in neurons])
     b = np.concatenate([neuron.b for neuron in neurons])
     bound = 1 / np.sqrt(fan_in)

@@ -1,7 +1,7 @@
 """SGD and Adam against torch.optim, step after step, from the same parameters and gradients.
 
-Each parameter here stands for one neuron's vector theta = (w, b); the optimizer visits
-them one by one, and its state (velocity, moments, step count) must carry over from step
+Each parameter here stands for one neuron's ``w`` or ``b``; the optimizer visits them one
+by one, and its state (velocity, moments, step count) must carry over from step
 to step exactly as torch's does.
 """
 
@@ -36,7 +36,7 @@ def run_both(
     ours = ours_cls(params, grads, lr, **kwargs)
     reference = torch_cls(torch_params, lr=lr, **kwargs)
 
-    tolerance = tol["optim_vs_torch_float64" if dtype == np.float64 else "optim_vs_torch_float32"]
+    tolerance = tol["training_vs_torch" if dtype == np.float64 else "optim_vs_torch_float32"]
     for step in range(1, STEPS + 1):
         for g in grads:  # a new gradient every step, written in place like backward does
             g[...] = rng.normal(size=g.shape)

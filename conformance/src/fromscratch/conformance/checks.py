@@ -523,6 +523,93 @@ def divergence(impl: Implementation) -> Measurement:
     return _verdict("divergence", impl, "learning_rate=1e30", ok, **details)
 
 
+# --------------------------------------------------------------------------- training steps
+
+
+@dataclass(frozen=True)
+class TrainingCase:
+    """One run of ``fit`` that torch replays step for step: a network, its rows, the options."""
+
+    name: str
+    net: Case
+    """The network, and ``net.batch()``: the rows it trains on."""
+    learning_rate: float
+    options: Mapping[str, Any]
+    """``fit``'s optimizer options, the same names for the model and for torch."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-{self.net.activation}-{self.net.loss}"
+
+
+TRAINING_ROWS: Final = 23
+TRAINING_BATCH_SIZE: Final = 5
+"""Five batches an epoch, the last one of three rows: the ragged batch is part of the loop."""
+TRAINING_EPOCHS: Final = 10
+"""Fifty steps in all; a cosine schedule takes ten different rates along the way."""
+
+
+def training_cases() -> list[TrainingCase]:
+    """Plain SGD, momentum, Nesterov, Adam, weight decay and the cosine schedule, in four runs
+    that between them cover every activation and loss and depths 1 and 2."""
+
+    def net(activation: str, loss: str, *hidden: int) -> Case:
+        return Case(activation, loss, (N_FEATURES, *hidden, _outputs(loss)), TRAINING_ROWS)
+
+    decay = {"weight_decay": 1e-2}
+    return [
+        TrainingCase("sgd", net("relu", "cross_entropy", 7), 0.1, {"optimizer": "sgd"}),
+        TrainingCase("sgd-momentum", net("sigmoid", "bce", 6), 0.1, {"momentum": 0.9, **decay}),
+        TrainingCase(
+            "sgd-nesterov-cosine",
+            net("tanh", "cross_entropy", 6, 5),
+            0.05,
+            {"momentum": 0.9, "nesterov": True, **decay, "schedule": "cosine"},
+        ),
+        TrainingCase(
+            "adam-cosine",
+            net("relu", "mse", 6, 5),
+            0.01,
+            {"optimizer": "adam", **decay, "schedule": "cosine"},
+        ),
+    ]
+
+
+def training_vs_torch(impl: Implementation, case: TrainingCase) -> Measurement:
+    """Fifty steps of ``fit`` end where fifty steps of ``torch.optim`` end, in float64.
+
+    Model and torch start from one torch-initialised state dict and see the same batches in
+    the same order: ``fit(X, y, epochs=10, batch_size=5, learning_rate, shuffle=False,
+    **case.options)`` on 23 rows against :func:`reference.train`. This proves the whole
+    training loop (batching, the optimizer's state and update, weight decay, the schedule),
+    not one gradient. ``moved`` in the details is how far torch's parameters travelled, to
+    set beside the tolerance.
+    """
+    torch.manual_seed(case.net.seed())
+    torch_model = reference.sequential(list(case.net.layers), case.net.activation)
+    start = {k: v.detach().numpy().copy() for k, v in torch_model.state_dict().items()}
+    model = _build(impl, case.net)
+    model.load_state_dict(start)
+    X, y = case.net.batch()
+    settings: dict[str, Any] = {
+        "epochs": TRAINING_EPOCHS,
+        "batch_size": TRAINING_BATCH_SIZE,
+        "learning_rate": case.learning_rate,
+    }
+    model.fit(X, y, shuffle=False, **settings, **case.options)
+    expected = reference.train(torch_model, case.net.loss, X, y, **settings, **case.options)
+    actual = model.state_dict()
+    return _within(
+        "training_vs_torch",
+        impl,
+        case.id,
+        _worst_over(TOLERANCES["training_vs_torch"], actual, expected),
+        max_abs_error=_max_abs(actual, expected),
+        moved=_max_abs(expected, start),
+        steps=TRAINING_EPOCHS * -(-TRAINING_ROWS // TRAINING_BATCH_SIZE),
+    )
+
+
 # --------------------------------------------------------------------------- ES gradient
 
 ES_CASE: Final = Case("tanh", "cross_entropy", (8, 6, 3), 64)
@@ -691,6 +778,7 @@ def plan(
         checks += [partial(gradient_vs_torch, impl, case) for case in gradient_cases()]
         checks += [partial(central_difference, impl, case) for case in central_difference_cases()]
         checks += [partial(relu_kink, impl, loss) for loss in LOSSES]
+        checks += [partial(training_vs_torch, impl, case) for case in training_cases()]
     if impl.estimates_gradient:
         checks += [partial(es_gradient, impl, n_pairs) for n_pairs in ES_PAIRS]
     checks.append(partial(divergence, impl))

@@ -106,7 +106,14 @@ class Model(Protocol):
 
 @runtime_checkable
 class Differentiable(Model, Protocol):
-    """A model that can report exact gradients of its loss."""
+    """A model that can report exact gradients of its loss, and trains by them.
+
+    Its ``fit`` accepts torch's optimizer settings as options, with torch's meaning and
+    defaults: ``optimizer`` (``"sgd"`` or ``"adam"``), ``momentum``, ``nesterov``,
+    ``weight_decay``, ``schedule`` (``"constant"`` or ``"cosine"``, annealed per epoch), and
+    ``shuffle=False`` to take the rows in order, ``batch_size`` at a time, every epoch. With
+    them the suite replays its training in torch step for step (``training_vs_torch``).
+    """
 
     def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, StateDict]:
         """Return ``(loss(X, y), dL/dθ)`` keyed like :meth:`Model.state_dict`.

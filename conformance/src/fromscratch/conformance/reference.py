@@ -80,6 +80,52 @@ def forward(
     return proba, value
 
 
+def train(
+    model: nn.Sequential,
+    loss: str,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
+) -> dict[str, NDArray[Any]]:
+    """Train as ``fit(..., shuffle=False, **options)`` promises; return the final state dict.
+
+    The rows go in order, ``batch_size`` at a time (the last batch may be smaller), one
+    ``torch.optim`` step per batch; ``schedule="cosine"`` is ``CosineAnnealingLR(T_max=epochs)``
+    stepped after each epoch. Adam keeps torch's ``betas=(0.9, 0.999)`` and ``eps=1e-8``.
+    """
+    params = list(model.parameters())
+    step: torch.optim.Optimizer
+    if optimizer == "adam":
+        step = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
+    else:
+        step = torch.optim.SGD(
+            params,
+            lr=learning_rate,
+            momentum=momentum,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+        )
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(step, T_max=epochs)
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(epochs):
+        for start in range(0, len(X), batch_size):
+            rows = slice(start, start + batch_size)
+            step.zero_grad()
+            torch.autograd.backward(loss_fn(loss, model(X_t[rows]), y_t[rows]))
+            step.step()
+        if schedule == "cosine":
+            cosine.step()
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+
+
 def pre_activations(model: nn.Sequential, X: NDArray[Any]) -> list[NDArray[Any]]:
     """The output of every ``Linear``: lets a check prove it really hit a kink."""
     zs: list[NDArray[Any]] = []

@@ -49,6 +49,18 @@ TOLERANCES: Final[dict[str, Tolerance]] = {
     # Forward pass (predict_proba and loss) against torch from the same state dict.
     "forward_float64": Tolerance(rtol=1e-9, atol=1e-12),
     "forward_float32": Tolerance(rtol=1e-4, atol=1e-6),
+    # Parameters after T = 50 steps of fit vs torch.optim from one state dict, float64
+    # (checks.training_vs_torch). Each step, each side rounds theta - eta*d once (at most
+    # u|theta|, u = 2^-53 = 1.1e-16, |theta| <= 1 here) and computes d with a relative error
+    # of at most c*u, c = 100 being a generous count of chained roundings (sums of <= 23
+    # terms through three layers, exp/log, Adam's sqrt and division); with |eta*d| <= 0.1
+    # the two sides part by e <= 2u(1 + 100 * 0.1) = 2.4e-15 per step. Later steps carry a
+    # difference forward with a gain A: perturbing torch's start by 1e-9 in 5 random
+    # directions grows it by at most 2.4 over the 50 steps of any case; take A = 10.
+    # T * e * A = 50 * 2.4e-15 * 10 = 1.2e-12 for parameters of size <= 1. Measured: at
+    # most 3e-16. A wrong optimizer (Nesterov's look-ahead, Adam's bias correction, the
+    # schedule one epoch late, a dropped or shuffled batch) moves them by 0.03 to 0.6.
+    "training_vs_torch": Tolerance(rtol=1e-12, atol=1e-12),
 }
 
 CENTRAL_DIFFERENCE_STEP: Final = 1e-6
@@ -100,9 +112,10 @@ class SpeedTarget:
 SPEED_TARGETS: Final[dict[str, SpeedTarget]] = {
     "matrix": SpeedTarget(0.6),
     "autograd": SpeedTarget(1.0),
-    # One Python-level step per neuron cannot match one matmul per layer; the aim is to
-    # stay within an order of magnitude of the vectorized implementation.
-    "loops": SpeedTarget(10.0, baseline="matrix"),
+    # One Python-level step per neuron cannot match one matmul per layer, and loops is
+    # written plainly for reading, without buffers or out= (issue 11): the guardrail is 15x
+    # the vectorized implementation.
+    "loops": SpeedTarget(15.0, baseline="matrix"),
 }
 
 

@@ -153,12 +153,13 @@ class Network:
         callback: Callback | None = None,
         **options: Any,
     ) -> Network:
-        """Mini-batch training, shuffled each epoch; returns ``self``.
+        """Mini-batch training, shuffled each epoch by default; returns ``self``.
 
         Options: ``optimizer`` (``"sgd"``, ``"adam"``, ``"adamw"``), ``momentum`` and
         ``nesterov`` (SGD), ``betas`` and ``eps`` (Adam, AdamW), ``weight_decay`` (all;
         0 by default, 0.01 for AdamW) and ``schedule`` (``"constant"`` or ``"cosine"``,
-        per epoch). ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch.
+        per epoch) and ``shuffle`` (``True``; ``False`` keeps the rows in order, batch after
+        batch). ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch.
         A non-finite loss raises ``FloatingPointError`` naming the epoch and batch.
         """
         epochs = check_positive_int("epochs", epochs)
@@ -177,7 +178,7 @@ class Network:
         for epoch in range(1, epochs + 1):
             if config.schedule == "cosine":
                 group["lr"] = optim.cosine_learning_rate(learning_rate, epoch, epochs)
-            order = self._shuffle_rng.permutation(n)
+            order = self._shuffle_rng.permutation(n) if config.shuffle else np.arange(n)
             losses = []
             # A diverging run overflows somewhere; the non-finite loss becomes a clear
             # error below instead of NumPy warnings batch after batch.

@@ -198,11 +198,9 @@ class Tensor:
         return None if self._backward is None else self._op
 
     def _accumulate_grad(self, dL_dx: Array) -> None:
-        """``.grad += dL_dx``, without writing into an array someone else may hold."""
-        if self.grad is None:
-            self.grad = Tensor._wrap(dL_dx)
-        else:
-            self.grad = Tensor._wrap(self.grad.data + dL_dx)
+        """``.grad += dL_dx``, always into a new array: a backward function may hand one
+        array to several tensors (``add`` passes its upstream gradient through to both)."""
+        self.grad = Tensor._wrap(dL_dx.copy() if self.grad is None else self.grad.data + dL_dx)
 
     def detach(self) -> Tensor:
         """The same data (shared, no copy), cut from the graph: ``requires_grad=False``."""
@@ -516,43 +514,27 @@ def topological_order(root: Tensor) -> list[Tensor]:
 
 
 def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
-    """Propagate ``seed`` from ``root`` to the leaves, in reverse topological order.
+    """Send ``seed`` from ``root`` back to every leaf: the chain rule, node by node.
 
-    ``pending`` maps each node to the sum of the gradients its consumers sent so far.
-    Sums are never formed in place (``a + b``, not ``a += b``): a backward may pass its
-    upstream array straight through (``add`` does), so one array can be shared by
-    several nodes. For the same reason a leaf's ``.grad`` gets a copy when its array is
-    a view or reached any other node as well.
+    In reverse topological order every node comes after all the nodes that use it, so
+    by its turn ``grads`` holds its whole gradient: the sum of what each consumer sent.
+    Its backward function turns that into one gradient per parent, added to theirs.
     """
-    order = topological_order(root)
-    pending: dict[int, Array] = {id(root): seed}
-    holders: dict[int, int] = {id(seed): 2}  # the caller may hold the seed: never alias it
-    keep_alive = [seed]  # ids are only unique among living objects
-    for node in reversed(order):
-        dL_dnode = pending.pop(id(node), None)
+    grads: dict[int, Array] = {id(root): seed}  # keyed by id: a Tensor's == is elementwise
+    for node in reversed(topological_order(root)):
+        dL_dnode = grads.pop(id(node), None)
         if dL_dnode is None:  # no path carried gradient here (e.g. only through indices)
             continue
-        backward = node._backward
-        if backward is None or node._retains_grad:
-            shared = dL_dnode.base is not None or holders.get(id(dL_dnode), 0) > 1
-            node._accumulate_grad(dL_dnode.copy() if shared else dL_dnode)
-            if backward is None:
-                continue
-        parent_grads = backward(dL_dnode)
+        if node._backward is None or node._retains_grad:
+            node._accumulate_grad(dL_dnode)
+        if node._backward is None:
+            continue
+        for parent, grad in zip(node._parents, node._backward(dL_dnode), strict=True):
+            if grad is not None and parent.requires_grad:
+                grad = grad.astype(parent.data.dtype, copy=False)  # float32 + float64 inputs
+                grads[id(parent)] = grads[id(parent)] + grad if id(parent) in grads else grad
         if not retain_graph:
             node._backward = _freed
-        for parent, grad in zip(node._parents, parent_grads, strict=True):
-            if grad is None or not parent.requires_grad:
-                continue
-            if grad.dtype != parent.data.dtype:  # e.g. float32 + float64 inputs
-                grad = grad.astype(parent.data.dtype)
-            key = id(parent)
-            previous = pending.get(key)
-            if previous is not None:
-                grad = previous + grad
-            pending[key] = grad
-            holders[id(grad)] = holders.get(id(grad), 0) + 1
-            keep_alive.append(grad)
 
 
 # The ops module builds Tensors, and Tensor's operators call the ops: the import has to

@@ -95,11 +95,12 @@ class FitOptions:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     schedule: str = "constant"
+    shuffle: bool = True
 
 
 _SGD_ONLY = ("momentum", "nesterov")
 _ADAM_ONLY = ("betas", "eps")
-FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule")
+FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule", "shuffle")
 
 
 def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
@@ -138,8 +139,18 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
     eps = check_float("eps", options.get("eps", 1e-8), low=0, low_inclusive=False)
     schedule = options.get("schedule", "constant")
     schedule = check_choice("schedule", "constant" if schedule is None else schedule, SCHEDULES)
+    shuffle = options.get("shuffle", True)
+    if not isinstance(shuffle, bool | np.bool_):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
     return FitOptions(
-        optimizer, momentum, bool(nesterov), weight_decay, (beta1, beta2), eps, schedule
+        optimizer,
+        momentum,
+        bool(nesterov),
+        weight_decay,
+        (beta1, beta2),
+        eps,
+        schedule,
+        bool(shuffle),
     )
 
 

@@ -5,8 +5,8 @@ Read it top to bottom, one idea per module:
 * :mod:`~fromscratch.loops.activations` -- relu, sigmoid, tanh, each with its derivative;
 * :mod:`~fromscratch.loops.neuron` -- the :class:`Neuron`: weights, bias, weighted sum,
   activation, and its own backward step;
-* :mod:`~fromscratch.loops.layer` -- the :class:`Layer`: a list of neurons and the
-  matrices their rows live in;
+* :mod:`~fromscratch.loops.layer` -- the :class:`Layer`: a list of neurons, whose output
+  rows it stacks into one matrix;
 * :mod:`~fromscratch.loops.losses` -- cross-entropy, BCE, MSE and the error each output
   neuron starts from;
 * :mod:`~fromscratch.loops.optim` -- SGD (momentum, Nesterov) and Adam, neuron by neuron;

@@ -21,10 +21,11 @@ saturated neuron, whose true slope is nearly 0, would keep passing back a quarte
 error. For relu the bug happens to be harmless (:math:`z > 0` exactly when
 :math:`a > 0`), which is how it survives in code that only ever tries relu.
 
-The output layer has no activation here: its :math:`z` goes straight into the loss.
+The output layer has no activation: its :math:`z` goes straight into the loss. Its
+neurons still run the same code, with :data:`IDENTITY`, :math:`\sigma(z) = z` and
+:math:`\sigma'(z) = 1`.
 
-Each function works on one neuron's vector over the batch, shape (n,), and writes into
-``out`` so that a neuron can fill its own preallocated row of its layer's matrix.
+Each function works on one neuron's vector over the batch, shape (n,), and returns a new one.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from numpy.typing import NDArray
 Array = NDArray[np.floating[Any]]
 
 
-def relu(z: Array, out: Array) -> None:
-    r"""Rectified linear unit, :math:`\operatorname{relu}(z) = \max(z, 0)`, into ``out``."""
-    np.maximum(z, 0, out=out)
+def relu(z: Array) -> Array:
+    r"""Rectified linear unit, :math:`\operatorname{relu}(z) = \max(z, 0)`."""
+    return np.maximum(z, 0)
 
 
 def relu_derivative(z: Array) -> NDArray[Any]:
@@ -58,8 +59,8 @@ def relu_derivative(z: Array) -> NDArray[Any]:
     return np.greater(z, 0)
 
 
-def sigmoid(z: Array, out: Array) -> None:
-    r"""Logistic sigmoid into ``out``, without overflow.
+def sigmoid(z: Array) -> Array:
+    r"""Logistic sigmoid, without overflow.
 
     .. math::
 
@@ -71,7 +72,8 @@ def sigmoid(z: Array, out: Array) -> None:
     :math:`e/(1+e)` for :math:`z < 0`.
     """
     e = np.exp(-np.abs(z))
-    np.copyto(out, np.where(z >= 0, 1 / (1 + e), e / (1 + e)))
+    s: Array = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return s
 
 
 def sigmoid_derivative(z: Array) -> Array:
@@ -81,14 +83,13 @@ def sigmoid_derivative(z: Array) -> Array:
 
         \sigma'(z) = \frac{e^{-z}}{(1 + e^{-z})^2} = \sigma(z)\,\big(1 - \sigma(z)\big)
     """
-    s = np.empty_like(z)
-    sigmoid(z, s)
+    s = sigmoid(z)
     return s * (1 - s)
 
 
-def tanh(z: Array, out: Array) -> None:
+def tanh(z: Array) -> Array:
     r"""Hyperbolic tangent, :math:`\tanh(z) = (e^{z} - e^{-z}) / (e^{z} + e^{-z})`."""
-    np.tanh(z, out=out)
+    return np.tanh(z)
 
 
 def tanh_derivative(z: Array) -> Array:
@@ -102,13 +103,23 @@ def tanh_derivative(z: Array) -> Array:
     return 1 - t * t
 
 
+def identity(z: Array) -> Array:
+    r"""The output neurons' "activation": none, :math:`a = z`."""
+    return z
+
+
+def identity_derivative(z: Array) -> Array:
+    r"""Its slope, 1 everywhere: :math:`\partial L / \partial z = \partial L / \partial a`."""
+    return np.ones_like(z)
+
+
 @dataclass(frozen=True)
 class Activation:
     """An activation function and its derivative, both evaluated at the pre-activation z."""
 
     name: str
-    forward: Callable[[Array, Array], None]
-    """``forward(z, out)`` writes :math:`\\sigma(z)` into ``out``."""
+    forward: Callable[[Array], Array]
+    """``forward(z)`` returns :math:`\\sigma(z)`."""
     derivative: Callable[[Array], NDArray[Any]]
     """``derivative(z)`` returns :math:`\\sigma'(z)`."""
 
@@ -119,3 +130,6 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", tanh, tanh_derivative),
 }
 """The hidden activations a :class:`~fromscratch.loops.Network` accepts, by name."""
+
+IDENTITY = Activation("identity", identity, identity_derivative)
+"""The output layer's: its :math:`z` goes to the loss as it is."""

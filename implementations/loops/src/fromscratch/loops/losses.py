@@ -132,10 +132,7 @@ def bce(Z: Array, y: Labels) -> tuple[float, Array]:
     t = y.astype(Z.dtype)  # the targets, one per sample like a row of Z
     z = Z[0]
     L = float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
-    dL_dZ = np.empty_like(Z)
-    sigmoid(z, dL_dZ[0])
-    dL_dZ -= t
-    dL_dZ /= n
+    dL_dZ = (sigmoid(z) - t)[np.newaxis, :] / n  # (1, n), like Z
     return L, dL_dZ
 
 
@@ -163,10 +160,8 @@ def mse(Z: Array, y: Labels) -> tuple[float, Array]:
 
 def bce_probabilities(Z: Array) -> Array:
     r"""Both classes' probabilities from one logit, :math:`[1 - \sigma(z);\ \sigma(z)]`, (2, n)."""
-    P = np.empty((2, Z.shape[1]), dtype=Z.dtype)
-    sigmoid(Z[0], P[1])
-    np.subtract(1, P[1], out=P[0])
-    return P
+    p = sigmoid(Z[0])
+    return np.stack([1 - p, p])
 
 
 @dataclass(frozen=True)

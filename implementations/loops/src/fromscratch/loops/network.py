@@ -45,7 +45,7 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, IDENTITY
 from .layer import Layer
 from .losses import LOSSES
 from .neuron import Neuron
@@ -95,6 +95,52 @@ class Network:
         ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
     """
 
+    # ------------------------------------------------ forward, backward, update
+
+    def _forward(self, X: Array) -> Array:
+        """Run every layer on the rows of ``X`` (n, d); return the output ``Z`` (k, n)."""
+        A = X.T  # one row per input feature, one column per sample
+        for layer in self.layers:
+            A = layer.forward(A)
+        return A
+
+    def _backprop(self, X: Array, y: Labels) -> float:
+        """Forward, loss, backward: fill every neuron's ``dL_dw`` and ``dL_db``; return the loss."""
+        Z = self._forward(X)
+        L, dL_dA = self.criterion.value_and_gradient(Z, y)  # the output layer's a is its z
+        for l in range(len(self.layers) - 1, 0, -1):
+            dL_dA_prev = np.zeros_like(self.layers[l].A_prev)  # every neuron adds its share
+            self.layers[l].backward(dL_dA, dL_dA_prev)
+            dL_dA = dL_dA_prev
+        self.layers[0].backward(dL_dA, None)  # the first layer's inputs are the data
+        return L
+
+    def _optimizer(self, config: FitOptions, learning_rate: float) -> SGD | Adam:
+        """The update: an optimizer over every neuron's ``w`` and ``b``, reading the gradients
+        ``dL_dw`` and ``dL_db`` that the backward pass leaves next to them."""
+        neurons = self.neurons()
+        params = [p for neuron in neurons for p in (neuron.w, neuron.b)]
+        grads = [g for neuron in neurons for g in (neuron.dL_dw, neuron.dL_db)]
+        if config.optimizer == "adam":
+            return Adam(
+                params,
+                grads,
+                learning_rate,
+                betas=config.betas,
+                eps=config.eps,
+                weight_decay=config.weight_decay,
+            )
+        return SGD(
+            params,
+            grads,
+            learning_rate,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+
+    # ------------------------------------------------ construction, training loop, protocol
+
     def __init__(
         self,
         layers: Sequence[int],
@@ -126,7 +172,7 @@ class Network:
         init_rng = np.random.default_rng(self.seed)
         last = len(self.sizes) - 2
         self.layers = [
-            Layer(n_in, n_out, None if l == last else self.activation, init_rng, self.dtype)
+            Layer(n_in, n_out, IDENTITY if l == last else self.activation, init_rng, self.dtype)
             for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=False))
         ]
         # Shuffling draws from its own stream, a child of the seed: it never shifts the
@@ -136,27 +182,6 @@ class Network:
     def neurons(self) -> list[Neuron]:
         """Every neuron, layer by layer: the order in which the optimizer visits them."""
         return [neuron for layer in self.layers for neuron in layer.neurons]
-
-    # ------------------------------------------------------------------ forward / backward
-
-    def _forward(self, X: Array) -> Array:
-        """Run every layer on the rows of ``X`` (n, d); return the output ``Z`` (k, n)."""
-        A = X.T  # one row per input feature: a view, the neurons read it as it is
-        for layer in self.layers:
-            A = layer.forward(A)
-        return A
-
-    def _backprop(self, X: Array, y: Labels) -> float:
-        """Forward, loss, backward: fill every neuron's ``grad``; return the loss."""
-        Z = self._forward(X)
-        L, dL_dZ = self.criterion.value_and_gradient(Z, y)
-        np.copyto(self.layers[-1].dL_dZ, dL_dZ)  # row j: output neuron j's error
-        for l in range(len(self.layers) - 1, -1, -1):
-            below = self.layers[l - 1].dL_dA if l > 0 else None  # no error for the data X
-            self.layers[l].backward(below)
-        return L
-
-    # -------------------------------------------------------------------------- training
 
     def fit(
         self,
@@ -171,9 +196,9 @@ class Network:
     ) -> Network:
         r"""Train by mini-batch gradient descent; return ``self``.
 
-        Each epoch shuffles the rows, then for each batch of ``batch_size`` rows (the last
-        one may be smaller) runs the forward pass, the loss, the backward pass and one
-        optimizer step.
+        Each epoch shuffles the rows (unless ``shuffle=False``), then for each batch of
+        ``batch_size`` rows (the last one may be smaller) runs the forward pass, the loss,
+        the backward pass and one optimizer step.
 
         Options
         -------
@@ -188,6 +213,10 @@ class Network:
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of the learning rate per
             epoch, see :mod:`fromscratch.loops.optim`.
+        shuffle
+            ``True`` (default) shuffles the rows each epoch; ``False`` keeps their order,
+            so the batches are rows ``[0, batch_size)``, ``[batch_size, 2 batch_size)``, ...
+            in every epoch: how the conformance suite replays torch's training step for step.
 
         ``callback(epoch, metrics)`` runs after each epoch (counting from 1) with
         ``metrics = {"loss": mean batch loss, "learning_rate": rate used}``.
@@ -213,7 +242,7 @@ class Network:
         for epoch in range(1, epochs + 1):
             if config.schedule == "cosine":
                 optimizer.lr = cosine_learning_rate(learning_rate, epoch, epochs)
-            order = self._shuffle_rng.permutation(n)
+            order = self._shuffle_rng.permutation(n) if config.shuffle else np.arange(n)
             losses = []
             # A diverging run overflows somewhere (an exp, a dot product); that shows up as
             # a non-finite loss, which we turn into one clear error instead of NumPy
@@ -233,29 +262,6 @@ class Network:
                 mean_loss = math.fsum(losses) / len(losses)
                 callback(epoch, {"loss": mean_loss, "learning_rate": optimizer.lr})
         return self
-
-    def _optimizer(self, config: FitOptions, learning_rate: float) -> SGD | Adam:
-        """The optimizer of ``config``, over every neuron's parameters and gradient."""
-        neurons = self.neurons()
-        params = [neuron.theta for neuron in neurons]
-        grads = [neuron.grad for neuron in neurons]
-        if config.optimizer == "adam":
-            return Adam(
-                params,
-                grads,
-                learning_rate,
-                betas=config.betas,
-                eps=config.eps,
-                weight_decay=config.weight_decay,
-            )
-        return SGD(
-            params,
-            grads,
-            learning_rate,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-        )
 
     @staticmethod
     def _diverged(epoch: int, batch: int, loss: float | None, learning_rate: float) -> NoReturn:
@@ -327,7 +333,7 @@ class Network:
         for key, layer in zip(self._keys(), self.layers, strict=True):
             W, b = arrays[f"{key}.weight"], arrays[f"{key}.bias"]
             for j, neuron in enumerate(layer.neurons):
-                neuron.w[...] = W[j]  # in place: the optimizer and views keep pointing here
+                neuron.w[...] = W[j]  # in place: the optimizer holds these very arrays
                 neuron.b[...] = b[j]
 
     def __repr__(self) -> str:

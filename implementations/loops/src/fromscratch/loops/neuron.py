@@ -65,7 +65,7 @@ then gives, in order:
        \frac{\partial L}{\partial A_{ci}} \mathrel{+}= w_c \frac{\partial L}{\partial z_i}
        \;\Longleftrightarrow\;
        \frac{\partial L}{\partial A} \mathrel{+}= w \Big(\frac{\partial L}{\partial z}\Big)^\top
-       \quad (m \times n \text{, an outer product})
+       \quad (m \times n \text{, an outer product: } \texttt{np.outer(w, dL\_dz)})
 
 Three classic bugs, and why this code cannot have them
 ------------------------------------------------------
@@ -82,14 +82,6 @@ Three classic bugs, and why this code cannot have them
   or handed to another optimizer. Here ``backward`` only *stores* the gradient (in
   ``dL_dw`` and ``dL_db``); an optimizer from :mod:`~fromscratch.loops.optim` applies it
   later, after every neuron of every layer has finished its backward step.
-
-Storage
--------
-The weights and the bias live side by side in one vector
-:math:`\theta = (w_1, \dots, w_m, b)`, and their gradients likewise in ``grad``
-:math:`= (\partial L/\partial w, \partial L/\partial b)`; ``w``, ``b``, ``dL_dw`` and
-``dL_db`` are views into them. It changes nothing in the math, and lets an optimizer
-update a whole neuron in one step.
 """
 
 from __future__ import annotations
@@ -105,7 +97,7 @@ Array = NDArray[np.floating[Any]]
 
 
 class Neuron:
-    r"""One neuron: :math:`z = w^\top A + b` and :math:`a_{\text{out}} = \sigma(z)` over a batch.
+    r"""One neuron: :math:`z = w^\top A_{\text{prev}} + b` and :math:`a = \sigma(z)` over a batch.
 
     Parameters are drawn like ``torch.nn.Linear``'s defaults,
     :math:`w_c, b \sim \mathcal{U}(-1/\sqrt{m}, 1/\sqrt{m})`, weights first and then the bias,
@@ -113,72 +105,50 @@ class Neuron:
 
     Attributes
     ----------
-    theta, w, b
-        The parameters: ``theta`` is ``(w_1, ..., w_m, b)``; ``w`` (m,) and ``b`` (1,) are
-        views into it.
-    grad, dL_dw, dL_db
-        :math:`\partial L/\partial\theta` and its two views, written by :meth:`backward`.
+    w, b
+        The parameters: ``w`` has shape (m,), ``b`` shape (1,).
+    dL_dw, dL_db
+        Their gradients, written by :meth:`backward` and read by the optimizer's step.
     activation
-        :math:`\sigma`, or ``None`` for a linear output neuron.
-    z, a, dL_da, dL_dz
-        This neuron's vectors over the batch, shape (n,): its pre-activation, its output,
-        the error arriving at its output and at its pre-activation. They are rows of its
-        layer's matrices (see :class:`~fromscratch.loops.layer.Layer`), so the next layer
-        reads all of them as one input matrix without any copying.
+        :math:`\sigma`, or :data:`~fromscratch.loops.activations.IDENTITY` for an output
+        neuron.
+    A_prev, z, a, dL_dz
+        The last batch: the inputs (m, n), and this neuron's pre-activation, output and
+        error at its pre-activation, each of shape (n,).
     """
 
     def __init__(
         self,
         n_inputs: int,
-        activation: Activation | None,
+        activation: Activation,
         rng: np.random.Generator,
         dtype: np.dtype[Any],
     ) -> None:
         bound = 1 / np.sqrt(n_inputs)
-        self.theta: Array = np.empty(n_inputs + 1, dtype=dtype)
-        self.theta[:n_inputs] = rng.uniform(-bound, bound, size=n_inputs)
-        self.theta[n_inputs] = rng.uniform(-bound, bound)
-        self.w: Array = self.theta[:n_inputs]
-        self.b: Array = self.theta[n_inputs:]
-
-        self.grad: Array = np.zeros_like(self.theta)
-        self.dL_dw: Array = self.grad[:n_inputs]
-        self.dL_db: Array = self.grad[n_inputs:]
-
+        self.w: Array = rng.uniform(-bound, bound, size=n_inputs).astype(dtype)
+        self.b: Array = rng.uniform(-bound, bound, size=1).astype(dtype)
+        self.dL_dw: Array = np.zeros_like(self.w)
+        self.dL_db: Array = np.zeros_like(self.b)
         self.activation = activation
-        # Until the layer binds them to its rows (Layer.bind), the batch vectors are empty.
-        empty = np.empty(0, dtype=dtype)
-        self.z: Array = empty
-        self.a: Array = empty
-        self.dL_da: Array = empty
-        self.dL_dz: Array = empty
-        # w as an (m, 1) column and dL/dz as a (1, n) row: their matrix product is the
-        # outer product w (dL/dz)^T of step 3, which BLAS computes into a buffer directly.
-        self._w_column: Array = self.w[:, np.newaxis]
-        self._dL_dz_row: Array = empty[np.newaxis, :]
+        self.A_prev: Array = np.empty((n_inputs, 0), dtype=dtype)
+        self.z = self.a = self.dL_dz = np.empty(0, dtype=dtype)
 
-    def bind(self, z: Array, a: Array, dL_da: Array, dL_dz: Array) -> None:
-        """Use these (n,) vectors, rows of the layer's matrices, for the next batches."""
-        self.z, self.a, self.dL_da, self.dL_dz = z, a, dL_da, dL_dz
-        self._dL_dz_row = dL_dz[np.newaxis, :]
+    def forward(self, A_prev: Array) -> Array:
+        r"""Return :math:`a = \sigma(z)`, :math:`z = w^\top A_{\text{prev}} + b`, shape (n,).
 
-    def forward(self, A_prev: Array) -> None:
-        r"""Fill ``z`` :math:`= w^\top A_{\text{prev}} + b` and ``a`` :math:`= \sigma(z)`.
-
-        ``A_prev`` is the (m, n) matrix of this neuron's inputs, one row per input.
+        ``A_prev`` is the (m, n) matrix of this neuron's inputs, one row per input. An output
+        neuron returns :math:`z` itself.
         """
-        z = self.z
-        np.dot(self.w, A_prev, out=z)  # sum_c w_c A_prev[c, i], for every sample i at once
-        z += self.b
-        if self.activation is not None:
-            self.activation.forward(z, self.a)
-        # An output neuron's a *is* its z (the layer binds both to the same row).
+        self.A_prev = A_prev  # kept for the backward pass: dL/dw needs the inputs
+        self.z = self.w @ A_prev + self.b  # sum_c w_c A_prev[c, i], for every sample i
+        self.a = self.activation.forward(self.z)
+        return self.a
 
-    def backward(self, A_prev: Array, dL_dA_prev: Array | None, outer: Array) -> None:
+    def backward(self, dL_da: Array, dL_dA_prev: Array | None) -> None:
         r"""Turn the error at this neuron's output into its gradients and its inputs' errors.
 
-        Reads ``dL_da`` (a hidden neuron) or ``dL_dz`` (an output neuron, whose error the
-        loss wrote there). Writes
+        ``dL_da`` (n,) is :math:`\partial L / \partial a`; for an output neuron, whose
+        :math:`a` is :math:`z`, it is :math:`\partial L / \partial z` from the loss. Computes
 
         .. math::
 
@@ -186,19 +156,15 @@ class Neuron:
             \frac{\partial L}{\partial w} = A_{\text{prev}} \frac{\partial L}{\partial z}, \qquad
             \frac{\partial L}{\partial b} = \sum_i \frac{\partial L}{\partial z_i}
 
-        and adds :math:`w\, (\partial L/\partial z)^\top` into ``dL_dA_prev``, the
-        previous layer's error matrix (``None`` for the first layer: nothing before the
-        data learns). ``outer`` is an (m, n) scratch buffer for that outer product.
+        and adds :math:`w\, (\partial L/\partial z)^\top` into ``dL_dA_prev``, the previous
+        layer's error matrix (``None`` for the first layer: nothing before the data learns).
         Parameters are never changed here: that is the optimizer's job, once every neuron
         has finished.
         """
-        dL_dz = self.dL_dz
-        if self.activation is not None:
-            # The slope of sigma at z, where the forward pass evaluated it (never at a).
-            np.multiply(self.dL_da, self.activation.derivative(self.z), out=dL_dz)
-        np.dot(A_prev, dL_dz, out=self.dL_dw)  # sum_i dL/dz_i A_prev[c, i], for every c
-        self.dL_db[0] = dL_dz.sum()
+        dL_dz = dL_da * self.activation.derivative(self.z)  # sigma' at z, never at a
+        # Written into the arrays the optimizer holds, as torch's backward fills p.grad.
+        self.dL_dw[:] = self.A_prev @ dL_dz  # sum_i dL/dz_i A_prev[c, i], for every c
+        self.dL_db[:] = dL_dz.sum()
         if dL_dA_prev is not None:
-            # w as it was in the forward pass: no update has happened yet.
-            np.dot(self._w_column, self._dL_dz_row, out=outer)
-            dL_dA_prev += outer
+            dL_dA_prev += np.outer(self.w, dL_dz)  # w as the forward pass used it
+        self.dL_dz = dL_dz

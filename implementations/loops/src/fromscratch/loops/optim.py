@@ -1,23 +1,24 @@
 r"""Optimizers: gradient descent, one neuron at a time, step for step like ``torch.optim``.
 
 Backpropagation only *computes* the gradient: every neuron's
-:meth:`~fromscratch.loops.neuron.Neuron.backward` leaves
-:math:`\partial L / \partial \theta` in its ``grad`` vector and changes nothing else. An
-optimizer is what moves the parameters, in a separate step that runs after the whole
-backward pass, neuron by neuron:
+:meth:`~fromscratch.loops.neuron.Neuron.backward` leaves :math:`\partial L / \partial w`
+and :math:`\partial L / \partial b` in its ``dL_dw`` and ``dL_db`` and changes nothing
+else. An optimizer is what moves the parameters, in a separate step that runs after the
+whole backward pass, neuron by neuron:
 
 .. math::
 
     \theta \leftarrow \theta - \eta\, \frac{\partial L}{\partial \theta}
     \qquad \text{(plain gradient descent, learning rate } \eta \text{)}
 
-Keeping the two apart is what makes the gradient checkable (it sits in ``grad``, whole,
-until the step reads it) and what guarantees that the error sent back through a layer
-used the weights of the forward pass.
+where :math:`\theta` is any one parameter, a neuron's ``w`` or its ``b``. Keeping the two
+apart is what makes the gradient checkable (it sits there, whole, until the step reads
+it) and what guarantees that the error sent back through a layer used the weights of the
+forward pass.
 
-An optimizer holds two lists of the same length: each neuron's parameter vector
-:math:`\theta = (w, b)` and its gradient vector ``grad``. It updates the parameters **in
-place** and never writes into the gradients. Hyper-parameters are Python floats, which
+An optimizer holds two lists of the same length: every neuron's ``w`` and ``b``, and their
+gradients ``dL_dw`` and ``dL_db``. It updates the parameters **in place** and never
+writes into the gradients. Hyper-parameters are Python floats, which
 NumPy 2 does not let promote a float32 array to float64.
 
 Learning-rate schedule
@@ -95,36 +96,20 @@ class SGD:
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.weight_decay = float(weight_decay)
-        self.t = 0
-        self.velocity = [np.zeros_like(theta) for theta in self.params] if momentum else []
-        # Scratch vectors, one per neuron, so a step allocates nothing.
-        self.g = [np.empty_like(theta) for theta in self.params] if weight_decay else []
-        self.d = [np.empty_like(theta) for theta in self.params]
+        self.velocity = [np.zeros_like(theta) for theta in self.params]
 
     def step(self) -> None:
         """Move every neuron's parameters against its gradient, in place."""
-        self.t += 1
-        lr, mu, decay = self.lr, self.momentum, self.weight_decay
-        for i, (theta, g, d) in enumerate(zip(self.params, self.grads, self.d, strict=True)):
-            if decay:  # g + lambda theta, in scratch: the gradient itself stays untouched
-                np.multiply(theta, decay, out=self.g[i])
-                g = np.add(self.g[i], g, out=self.g[i])
+        lr, mu = self.lr, self.momentum
+        for i, (theta, g) in enumerate(zip(self.params, self.grads, strict=True)):
+            if self.weight_decay:  # a new array: the gradient itself stays as it is
+                g = g + self.weight_decay * theta
+            d = g
             if mu:
-                v = self.velocity[i]
-                if self.t == 1:
-                    np.copyto(v, g)
-                else:
-                    v *= mu
-                    v += g
-                if self.nesterov:
-                    np.multiply(v, mu, out=d)
-                    d += g
-                    d *= lr
-                else:
-                    np.multiply(v, lr, out=d)
-            else:
-                np.multiply(g, lr, out=d)
-            theta -= d  # d holds eta * d_t
+                # v starts at 0, so the first step's mu * 0 + g is torch's v_1 = g, exactly.
+                self.velocity[i] = v = mu * self.velocity[i] + g
+                d = g + mu * v if self.nesterov else v
+            theta -= lr * d
 
 
 class Adam:
@@ -164,35 +149,19 @@ class Adam:
         self.t = 0
         self.m = [np.zeros_like(theta) for theta in self.params]
         self.v = [np.zeros_like(theta) for theta in self.params]
-        self.g = [np.empty_like(theta) for theta in self.params]
-        self.d = [np.empty_like(theta) for theta in self.params]
 
     def step(self) -> None:
         """Move every neuron's parameters against its gradient, in place."""
         self.t += 1
-        beta1, beta2, decay = self.beta1, self.beta2, self.weight_decay
+        beta1, beta2 = self.beta1, self.beta2
         step_size = self.lr / (1 - beta1**self.t)
         sqrt_bias_correction2 = math.sqrt(1 - beta2**self.t)
-        for theta, grad, m, v, g, d in zip(
-            self.params, self.grads, self.m, self.v, self.g, self.d, strict=True
-        ):
-            if decay:
-                np.multiply(theta, decay, out=g)
-                g += grad
-            else:
-                np.copyto(g, grad)
-            m *= beta1
-            m += np.multiply(g, 1 - beta1, out=d)
-            v *= beta2
-            g *= g
-            g *= 1 - beta2
-            v += g
-            np.sqrt(v, out=d)  # the denominator sqrt(v) / sqrt(1 - beta2^t) + eps
-            d /= sqrt_bias_correction2
-            d += self.eps
-            np.divide(m, d, out=d)
-            d *= step_size
-            theta -= d
+        for i, (theta, g) in enumerate(zip(self.params, self.grads, strict=True)):
+            if self.weight_decay:
+                g = g + self.weight_decay * theta
+            self.m[i] = m = beta1 * self.m[i] + (1 - beta1) * g
+            self.v[i] = v = beta2 * self.v[i] + (1 - beta2) * g * g
+            theta -= step_size * m / (np.sqrt(v) / sqrt_bias_correction2 + self.eps)
 
 
 def cosine_learning_rate(learning_rate: float, epoch: int, epochs: int) -> float:

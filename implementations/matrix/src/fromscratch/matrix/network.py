@@ -166,8 +166,9 @@ class Network:
     ) -> Network:
         r"""Train by mini-batch gradient descent; return ``self``.
 
-        Each epoch shuffles the rows, then for each batch of ``batch_size`` rows (the last
-        one may be smaller) runs forward, backward and one optimizer step.
+        Each epoch shuffles the rows (unless ``shuffle=False``), then for each batch of
+        ``batch_size`` rows (the last one may be smaller) runs forward, backward and one
+        optimizer step.
 
         Options
         -------
@@ -182,6 +183,10 @@ class Network:
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of the learning rate per
             epoch, see :mod:`fromscratch.matrix.optim`.
+        shuffle
+            ``True`` (default) shuffles the rows each epoch; ``False`` keeps their order,
+            so the batches are rows ``[0, batch_size)``, ``[batch_size, 2 batch_size)``, ...
+            in every epoch: how the conformance suite replays torch's training step for step.
 
         ``callback(epoch, metrics)`` runs after each epoch (counting from 1) with
         ``metrics = {"loss": mean batch loss, "learning_rate": rate used}``.
@@ -208,7 +213,7 @@ class Network:
         for epoch in range(1, epochs + 1):
             if config.schedule == "cosine":
                 optimizer.lr = cosine_learning_rate(learning_rate, epoch, epochs)
-            order = self._shuffle_rng.permutation(n)
+            order = self._shuffle_rng.permutation(n) if config.shuffle else np.arange(n)
             losses = []
             # A diverging run overflows somewhere (exp, a matrix product); that shows up as
             # a non-finite loss, which we turn into a clear error instead of letting NumPy

@@ -118,11 +118,12 @@ class FitOptions:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     schedule: str = "constant"
+    shuffle: bool = True
 
 
 _SGD_ONLY = ("momentum", "nesterov")
 _ADAM_ONLY = ("betas", "eps")
-FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule")
+FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule", "shuffle")
 
 
 def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
@@ -169,6 +170,9 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
         schedule = "constant"
     schedule = check_choice("schedule", schedule, SCHEDULES)
 
+    shuffle = options.get("shuffle", True)
+    if not isinstance(shuffle, bool | np.bool_):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
     return FitOptions(
         optimizer=optimizer,
         momentum=momentum,
@@ -177,6 +181,7 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
         betas=(beta1, beta2),
         eps=eps,
         schedule=schedule,
+        shuffle=bool(shuffle),
     )
 
 
