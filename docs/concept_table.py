@@ -137,7 +137,7 @@ At the kink $z = 0$ relu has no derivative; every implementation picks 0, as tor
 `matrix` pairs each activation with a `backward(dL_da, z, a)` that returns `dL_dz`, so a
 derivative can use the output it already has ($a(1 - a)$). `loops` gives each activation
 a `derivative(z)` evaluated at the pre-activation, and each neuron multiplies its own
-row; it writes into preallocated rows (`out=`). `autograd` records relu as a graph node
+row; each returns a new array, as the math does. `autograd` records relu as a graph node
 with its backward closure, exactly like every other op. `evolution` needs the forward
 functions only: nothing is differentiated.
 """,
@@ -264,8 +264,7 @@ generator seeded with `seed`, so the same seed gives the same network.
 """,
         note=r"""
 The bound is the same everywhere; the containers differ. `matrix` draws a layer's `W`
-and then `b`. `loops` gives each neuron one vector `theta` holding its weights and then
-its bias, with `w` and `b` as views into it. `autograd` draws `weight` and `bias` as
+and then `b`. `loops` gives each neuron a weight vector `w` and a bias `b` of shape (1,). `autograd` draws `weight` and `bias` as
 `Parameter`s of a `Linear`, as torch does. `evolution` draws every layer's `W` and `b`
 into one flat vector $\theta$, the only thing its search moves.
 """,
@@ -296,8 +295,7 @@ in the same files, divides a running mean of $g$ by the root of a running mean o
 """,
         note=r"""
 `matrix` steps each parameter array with one array operation. `loops` steps neuron by
-neuron, on the vector holding that neuron's weights and bias, into scratch buffers so a
-step allocates nothing. `autograd` keeps torch's `Optimizer` structure: parameter groups,
+neuron, visiting each neuron's `w` and `b` in turn. `autograd` keeps torch's `Optimizer` structure: parameter groups,
 per-parameter state, `zero_grad()` and `step()`. `evolution` runs the same SGD (and Adam)
 on its one flat vector $\theta$, fed with the evolution-strategies estimate instead of an
 exact gradient.
