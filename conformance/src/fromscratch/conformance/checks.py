@@ -598,20 +598,22 @@ def bad_inputs() -> list[BadInput]:
         BadInput(
             "unknown activation",
             lambda b: _small(b, activation="swish"),
-            (_says("the unknown name", "swish"),),
+            (_says("the name it got", "swish"),),
         ),
-        BadInput("unknown loss", lambda b: _small(b, loss="hinge"), (_says("the name", "hinge"),)),
         BadInput(
-            "unknown dtype", lambda b: _small(b, dtype="float16"), (_says("the name", "float16"),)
+            "unknown loss", lambda b: _small(b, loss="hinge"), (_says("the name it got", "hinge"),)
+        ),
+        BadInput(
+            "unknown dtype",
+            lambda b: _small(b, dtype="float16"),
+            (_says("the name it got", "float16"),),
         ),
         BadInput(
             "bce with 3 outputs",
             lambda b: _small(b, loss="bce"),
             (_says("the loss", "bce"), _says("that it needs 1 output", "1")),
         ),
-        BadInput(
-            "one layer size", lambda b: b([N_FEATURES], seed=0), (_says("the argument", "layers"),)
-        ),
+        BadInput("one layer size", lambda b: b([N_FEATURES], seed=0), (_arg("layers"),)),
         BadInput(
             "state missing key",
             _state_edit(lambda s: s.pop("2.bias")),
@@ -642,19 +644,19 @@ def bad_inputs() -> list[BadInput]:
             _state_edit(lambda s: s["2.weight"].__setitem__((0, 0), np.nan)),
             (key(("2.weight",)), _says("the NaN", "nan", "finite")),
         ),
-        BadInput("epochs 0", _fit(epochs=0), (_says("the argument", "epochs"),)),
-        BadInput("batch_size 0", _fit(batch_size=0), (_says("the argument", "batch_size"),)),
+        BadInput("epochs 0", _fit(epochs=0), (_arg("epochs"),)),
+        BadInput("batch_size 0", _fit(batch_size=0), (_arg("batch_size"),)),
         BadInput(
             "learning_rate negative",
             _fit(learning_rate=-0.1),
-            (_says("the argument", "learning_rate"),),
+            (_arg("learning_rate"),),
         ),
         BadInput(
             "learning_rate NaN",
             _fit(learning_rate=math.nan),
-            (_says("the argument", "learning_rate"),),
+            (_arg("learning_rate"),),
         ),
-        BadInput("unknown fit option", _fit(lr=0.1), (_says("the option", "lr"),)),
+        BadInput("unknown fit option", _fit(lr=0.1), (_says("the unknown option", "lr"),)),
     ]
 
 
