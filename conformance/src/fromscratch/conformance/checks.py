@@ -212,9 +212,10 @@ def _gradient_problem(
 
 def _gradients_against_torch(
     model: Any, torch_model: torch.nn.Sequential, loss: str, X: NDArray[Any], y: NDArray[Any]
-) -> tuple[float, dict[str, float]]:
-    """The worst error ratio of ``model.gradients`` against torch autograd, and the
-    largest absolute errors of the gradients and of the loss."""
+) -> tuple[float, dict[str, Any]]:
+    """The worst error ratio of ``model.gradients`` against torch autograd, and details: the
+    largest absolute errors of the gradients and of the loss, where the worst entry sits, and
+    the problem in words when it fails."""
     value, grads = model.gradients(X, y)
     ref_value, ref_grads = reference.loss_and_gradients(torch_model, loss, X, y)
     tol = TOLERANCES["gradient_vs_torch"]
@@ -398,7 +399,7 @@ def _forward_problems(
         problems.append(f"predict_proba has shape {np.shape(proba)}, expected {ref_proba.shape}")
     elif tol.worst(proba, ref_proba) > 1.0:
         # torch's rows sum to 1 within round-off: the tolerance of each of their k entries.
-        sums = np.sum(proba, axis=1, dtype=np.float64)
+        sums: NDArray[np.float64] = np.asarray(np.sum(proba, axis=1, dtype=np.float64))
         off = np.flatnonzero(~(np.abs(sums - 1.0) <= proba.shape[1] * (tol.atol + tol.rtol)))
         if off.size:
             problems.append(
