@@ -261,11 +261,14 @@ def test_a_vague_message_is_caught_and_what_it_lacks_is_said(real: Implementatio
     caught(m, TerseErrors, "does not mention the argument X ('X')", "the expected width ('4')")
 
 
-def test_a_one_letter_name_counts_only_as_a_word():
+def test_a_one_letter_name_or_a_number_counts_only_as_a_word():
     x = checks.Mention("the argument X", ("X",))
     assert x.found_in("X has 3 columns")
     assert x.found_in("X[2, 1] is nan")
     assert not x.found_in("expected 4 columns")
+    four = checks.Mention("the expected width", ("4",))
+    assert four.found_in("expected shape (n, 4)")
+    assert not four.found_in("got dtype float64")
 
 
 class SwallowsDivergence(Delegate):

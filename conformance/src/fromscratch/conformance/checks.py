@@ -448,8 +448,9 @@ def state_dict_layout(impl: Implementation, dtype: str) -> Measurement:
 @dataclass(frozen=True)
 class Mention:
     """Something a bad-input message must mention: ``what`` in words, and the spellings that
-    count for it (any one, case-insensitive; a one-letter name such as ``X`` or ``y`` only as
-    a word of its own, so that the ``x`` of "expected" does not count)."""
+    count for it (any one, case-insensitive). A one-letter name such as ``X`` or a number
+    counts only as a word of its own: the ``x`` of "expected" is not ``X``, and the 4 of
+    "float64" is not the width 4."""
 
     what: str
     spellings: tuple[str, ...]
@@ -458,7 +459,8 @@ class Mention:
         text = message.lower()
         for spelling in (s.lower() for s in self.spellings):
             pattern = rf"(?<![a-z0-9_]){re.escape(spelling)}(?![a-z0-9_])"
-            if re.search(pattern, text) if len(spelling) == 1 else spelling in text:
+            whole = len(spelling) == 1 or spelling.lstrip("-").isdigit()
+            if re.search(pattern, text) if whole else spelling in text:
                 return True
         return False
 
