@@ -122,3 +122,12 @@ def test_cli_lists_and_rejects(capsys: pytest.CaptureFixture[str]):
         assert name in listed
     assert cli.main(["report", "--impl", "nonesuch"]) == 2
     assert "no implementation named 'nonesuch'" in capsys.readouterr().err
+
+
+def test_the_readme_sample_table_has_the_report_columns():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    sample = readme.split("```text\nimplementation")[1]
+    header = ("implementation" + sample.split("\n", 1)[0]).split()
+    assert header == format_table([]).splitlines()[0].split()
+    for line in sample.split("```")[0].splitlines()[2:]:
+        assert line.split()[3] in ("pass", "FAIL"), line

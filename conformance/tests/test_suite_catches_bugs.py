@@ -1,7 +1,12 @@
 """The suite's own tests: a check that cannot fail proves nothing.
 
 Each test wraps a real implementation, breaks one thing in the way a real bug would,
-and asserts that the matching check now fails.
+and asserts that the matching check now fails, and says in words what is wrong.
+
+The implementation broken here is always one of this project's own (:data:`KNOWN_GOOD`),
+never the one under test: these tests judge the suite, so a bug in an implementation of
+your own must not make them fail. Where none of the project's own is installed they are
+skipped, with that reason.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ import pytest
 from numpy.typing import NDArray
 
 from fromscratch.conformance import checks
-from fromscratch.conformance.checks import Case
-from fromscratch.conformance.registry import Implementation, select
+from fromscratch.conformance.checks import Case, Measurement
+from fromscratch.conformance.registry import Implementation, discover
+
+KNOWN_GOOD = ("matrix", "autograd", "loops")
+"""This project's gradient-trained implementations, fastest first: the suite breaks one of
+these on purpose."""
 
 
 class Delegate:
@@ -48,12 +57,31 @@ class Delegate:
         self.inner.load_state_dict(state)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def real() -> Implementation:
-    impls = [i for i in select() if i.differentiable]
-    if not impls:
-        pytest.skip("no gradient-trained implementation is installed")
-    return impls[0]
+    """The first of :data:`KNOWN_GOOD` that is installed (and really is this project's)."""
+    installed = discover()
+    for name in KNOWN_GOOD:
+        impl = installed.get(name)
+        if impl is not None and impl.factory.__module__.startswith(f"fromscratch.{name}."):
+            return impl
+    pytest.skip(
+        "these tests break one of this project's own implementations (matrix, autograd or "
+        "loops) on purpose, to show that each check fails; none is installed "
+        "(pip install -e implementations/matrix to run them)"
+    )
+
+
+def passes(m: Measurement) -> None:
+    """The unbroken implementation passes the check (else the test proves nothing)."""
+    assert m.passed, f"the unbroken implementation should pass, but: {m.describe()}"
+
+
+def caught(m: Measurement, bug: type, *said: str) -> None:
+    """The check fails on ``bug``, and its message says each of ``said``."""
+    assert not m.passed, f"{m.check} missed the planted bug {bug.__name__}: {m.describe()}"
+    for words in said:
+        assert words in m.describe(), f"{m.describe()!r} should say {words!r}"
 
 
 def mutant(real: Implementation, cls: type[Delegate]) -> Implementation:
@@ -68,18 +96,24 @@ CASE = Case("tanh", "cross_entropy", (4, 6, 3), 5)
 
 
 class GradientOffByOnePpm(Delegate):
+    """Every gradient one part per million too large."""
+
     def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
         loss, grads = super().gradients(X, y)
         return loss, {k: g * (1 + 1e-6) for k, g in grads.items()}
 
 
 class GradientOfSumNotMean(Delegate):
+    """The gradient of the summed loss where the loss is the mean."""
+
     def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
         loss, grads = super().gradients(X, y)
         return loss, {k: g * len(X) for k, g in grads.items()}
 
 
 class GradientStepsParameters(Delegate):
+    """``gradients`` takes an SGD step as it goes."""
+
     def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
         loss, grads = super().gradients(X, y)
         self.load_state_dict({k: v - 0.1 * grads[k] for k, v in self.state_dict().items()})
@@ -90,39 +124,97 @@ class GradientStepsParameters(Delegate):
     "cls", [GradientOffByOnePpm, GradientOfSumNotMean, GradientStepsParameters]
 )
 def test_gradient_bugs_are_caught(real: Implementation, cls: type[Delegate]):
-    assert checks.gradient_vs_torch(real, CASE).passed
-    assert not checks.gradient_vs_torch(mutant(real, cls), CASE).passed
+    passes(checks.gradient_vs_torch(real, CASE))
+    m = checks.gradient_vs_torch(mutant(real, cls), CASE)
+    said = "changed the parameters" if cls is GradientStepsParameters else "where torch has"
+    caught(m, cls, said, f"worst_parameter={m.details['worst_parameter']}")
+
+
+class BiasGradientOfSum(Delegate):
+    """The first layer's bias gradient summed over the batch where the loss is the mean."""
+
+    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Any]]:
+        loss, grads = super().gradients(X, y)
+        return loss, {**grads, "0.bias": grads["0.bias"] * len(X)}
+
+
+def test_a_gradient_failure_names_the_parameter_and_the_entry(real: Implementation):
+    m = checks.gradient_vs_torch(mutant(real, BiasGradientOfSum), CASE)
+    caught(m, BiasGradientOfSum, "the gradient of 0.bias[", "worst_parameter=0.bias")
+    index = m.details["worst_index"]
+    assert len(index) == 1
+    assert 0 <= index[0] < CASE.layers[1]
 
 
 def test_central_differences_catch_a_gradient_bug(real: Implementation):
     case = checks.central_difference_cases()[0]
-    assert checks.central_difference(real, case).passed
-    assert not checks.central_difference(mutant(real, GradientOfSumNotMean), case).passed
+    passes(checks.central_difference(real, case))
+    m = checks.central_difference(mutant(real, GradientOfSumNotMean), case)
+    caught(m, GradientOfSumNotMean, "where central differences give")
 
 
 class SharpenedProbabilities(Delegate):
+    """Probabilities raised to the power 1.001 and renormalised: slightly too confident."""
+
     def predict_proba(self, X: NDArray[Any]) -> Any:
         p = super().predict_proba(X) ** 1.001
         return p / p.sum(axis=1, keepdims=True)
 
 
 class PredictInt32(Delegate):
+    """``predict`` returns int32 labels."""
+
     def predict(self, X: NDArray[Any]) -> Any:
         return super().predict(X).astype(np.int32)
 
 
-@pytest.mark.parametrize("cls", [SharpenedProbabilities, PredictInt32])
-def test_forward_bugs_are_caught(real: Implementation, cls: type[Delegate]):
-    assert checks.forward_vs_torch(real, CASE, "float64").passed
-    assert not checks.forward_vs_torch(mutant(real, cls), CASE, "float64").passed
+class SoftmaxOverTheBatch(Delegate):
+    """Each column normalised over the rows (softmax over axis 0), not each row."""
+
+    def predict_proba(self, X: NDArray[Any]) -> Any:
+        p = super().predict_proba(X)
+        return p / p.sum(axis=0, keepdims=True)
+
+
+class LossOfTheSum(Delegate):
+    """The loss summed over the rows where torch takes the mean."""
+
+    def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
+        return super().loss(X, y) * len(X)
+
+
+class PredictTheLeastLikely(Delegate):
+    """``predict`` takes the argmin."""
+
+    def predict(self, X: NDArray[Any]) -> Any:
+        return np.argmin(super().predict_proba(X), axis=1).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    ("cls", "said"),
+    [
+        (SharpenedProbabilities, "predict_proba["),
+        (SoftmaxOverTheBatch, "predict_proba rows do not sum to 1"),
+        (LossOfTheSum, "loss is"),
+        (PredictInt32, "predict returned int32"),
+        (PredictTheLeastLikely, "predict differs from torch's argmax"),
+    ],
+)
+def test_forward_bugs_are_caught(real: Implementation, cls: type[Delegate], said: str):
+    passes(checks.forward_vs_torch(real, CASE, "float64"))
+    caught(checks.forward_vs_torch(mutant(real, cls), CASE, "float64"), cls, said)
 
 
 class TransposedWeights(Delegate):
+    """Weights in (in, out) layout, not torch's (out, in)."""
+
     def state_dict(self) -> dict[str, Any]:
         return {k: v.T.copy() if v.ndim == 2 else v for k, v in super().state_dict().items()}
 
 
 class SharedStateDict(Delegate):
+    """``state_dict`` hands out its own arrays, not copies."""
+
     def __init__(self, layers: list[int], inner_factory: Callable[..., Any], **kwargs: Any):
         super().__init__(layers, inner_factory, **kwargs)
         self.cached = self.inner.state_dict()
@@ -133,11 +225,13 @@ class SharedStateDict(Delegate):
 
 @pytest.mark.parametrize("cls", [TransposedWeights, SharedStateDict])
 def test_state_dict_bugs_are_caught(real: Implementation, cls: type[Delegate]):
-    assert checks.state_dict_layout(real, "float64").passed
-    assert not checks.state_dict_layout(mutant(real, cls), "float64").passed
+    passes(checks.state_dict_layout(real, "float64"))
+    caught(checks.state_dict_layout(mutant(real, cls), "float64"), cls)
 
 
 class SilentLoss(Delegate):
+    """Bad labels give a NaN loss instead of an error."""
+
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         try:
             return super().loss(X, y)
@@ -147,11 +241,40 @@ class SilentLoss(Delegate):
 
 def test_missing_validation_is_caught(real: Implementation):
     case = next(c for c in checks.bad_inputs() if c.name == "label too large")
-    assert checks.bad_input(real, case).passed
-    assert not checks.bad_input(mutant(real, SilentLoss), case).passed
+    passes(checks.bad_input(real, case))
+    caught(checks.bad_input(mutant(real, SilentLoss), case), SilentLoss, "raised nothing")
+
+
+class TerseErrors(Delegate):
+    """Every ``ValueError`` of ``predict`` replaced by one that says only "bad input"."""
+
+    def predict(self, X: NDArray[Any]) -> Any:
+        try:
+            return super().predict(X)
+        except ValueError:
+            raise ValueError("bad input") from None
+
+
+def test_a_vague_message_is_caught_and_what_it_lacks_is_said(real: Implementation):
+    case = next(c for c in checks.bad_inputs() if c.name == "X wrong width")
+    passes(checks.bad_input(real, case))
+    m = checks.bad_input(mutant(real, TerseErrors), case)
+    caught(m, TerseErrors, "does not mention the argument X ('X')", "the expected width ('4')")
+
+
+def test_a_one_letter_name_or_a_number_counts_only_as_a_word():
+    x = checks.Mention("the argument X", ("X",))
+    assert x.found_in("X has 3 columns")
+    assert x.found_in("X[2, 1] is nan")
+    assert not x.found_in("expected 4 columns")
+    four = checks.Mention("the expected width", ("4",))
+    assert four.found_in("expected shape (n, 4)")
+    assert not four.found_in("got dtype float64")
 
 
 class SwallowsDivergence(Delegate):
+    """``fit`` swallows the ``FloatingPointError`` of a diverging run."""
+
     def fit(self, X: NDArray[Any], y: NDArray[Any], **kwargs: Any) -> Delegate:
         try:
             return super().fit(X, y, **kwargs)
@@ -160,8 +283,8 @@ class SwallowsDivergence(Delegate):
 
 
 def test_swallowed_divergence_is_caught(real: Implementation):
-    assert checks.divergence(real).passed
-    assert not checks.divergence(mutant(real, SwallowsDivergence)).passed
+    passes(checks.divergence(real))
+    caught(checks.divergence(mutant(real, SwallowsDivergence)), SwallowsDivergence)
 
 
 # --------------------------------------------------------------------------- training steps
@@ -370,4 +493,4 @@ def test_a_sound_es_estimate_passes_near_the_predicted_cosine(real: Implementati
 @pytest.mark.parametrize("cls", [DescendingES, MispairedES])
 def test_es_estimate_bugs_are_caught(real: Implementation, cls: type[CenteredRankES]):
     for n_pairs in checks.ES_PAIRS:
-        assert not checks.es_gradient(es_mutant(real, cls), n_pairs).passed
+        caught(checks.es_gradient(es_mutant(real, cls), n_pairs), cls)

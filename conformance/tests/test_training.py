@@ -17,13 +17,13 @@ from fromscratch.conformance.tolerances import SUBSETS
 Record = Callable[[Measurement], Measurement]
 
 
-def test_same_seed_same_parameters(impl: Implementation, record: Record):
-    m = record(checks.determinism(impl))
+def test_same_seed_same_parameters(breast_cancer_impl: Implementation, record: Record):
+    m = record(checks.determinism(breast_cancer_impl))
     assert m.passed, m.describe()
 
 
-def test_breast_cancer_accuracy(impl: Implementation, record: Record):
-    m = record(checks.accuracy(impl, "breast_cancer"))
+def test_breast_cancer_accuracy(breast_cancer_impl: Implementation, record: Record):
+    m = record(checks.accuracy(breast_cancer_impl, "breast_cancer"))
     assert m.details["n_test"] == 114
     assert m.passed, m.describe()
 

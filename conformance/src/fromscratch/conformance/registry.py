@@ -12,10 +12,12 @@ and the module that defines the entry point (``fromscratch.matrix`` here) export
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Final, cast
 
+import fromscratch
 from fromscratch.conformance.protocol import (
     Differentiable,
     GradientEstimator,
@@ -91,8 +93,33 @@ def _load(ep: EntryPoint) -> Implementation:
     return Implementation(ep.name, cast(ModelFactory, factory), recipes)
 
 
+def shadowing_checkout() -> str | None:
+    """A checkout of this repository that Python has taken for part of the ``fromscratch``
+    package, with what to do about it in one line; ``None`` when there is none.
+
+    ``fromscratch`` is a namespace package: every folder named ``fromscratch`` on
+    ``sys.path`` becomes part of it. Run from the parent of a clone named ``fromscratch``
+    (``python -m`` and ``python -c`` put the current directory on ``sys.path``), the clone
+    joins it, and its folders ``datasets/`` and ``conformance/`` pass for the subpackages
+    ``fromscratch.datasets`` and ``fromscratch.conformance`` ahead of the editable
+    installs: imports from them fail far from the cause. A real part of the package never
+    holds a ``pyproject.toml``; a checkout does.
+    """
+    for folder in fromscratch.__path__:
+        if os.path.isfile(os.path.join(folder, "pyproject.toml")):
+            return (
+                f"the folder {folder} is a checkout of fromscratch, and Python takes it for the "
+                f"installed fromscratch package because the current directory is on sys.path: "
+                f"run from inside it (cd {folder}) or from any folder other than its parent"
+            )
+    return None
+
+
 def discover() -> dict[str, Implementation]:
     """All installed implementations, by name, in name order."""
+    shadowed = shadowing_checkout()
+    if shadowed:
+        raise RegistryError(shadowed)
     eps = sorted(entry_points(group=GROUP), key=lambda ep: ep.name)
     return {ep.name: _load(ep) for ep in eps}
 
