@@ -106,3 +106,16 @@ def test_sizes_must_be_given():
         TrainingProgress(3)
     with pytest.raises(ValueError, match="positive"):
         TrainingProgress(0, batches=3)
+
+
+def test_a_model_without_the_batch_hook_gets_only_the_epoch_callback():
+    class PlugIn:
+        def fit(
+            self, X: object, y: object, *, epochs: int, callback: object = None, **options: object
+        ) -> None:
+            assert "batch_callback" not in options
+
+    progress = TrainingProgress(2, batches=3, stream=io.StringIO())
+    assert not supports_batch_callback(PlugIn())
+    assert progress.fit_kwargs(PlugIn()) == {"callback": progress}
+    PlugIn().fit(None, None, epochs=2, **progress.fit_kwargs(PlugIn()))
