@@ -264,9 +264,10 @@ generator seeded with `seed`, so the same seed gives the same network.
 """,
         note=r"""
 The bound is the same everywhere; the containers differ. `matrix` draws a layer's `W`
-and then `b`. `loops` gives each neuron a weight vector `w` and a bias `b` of shape (1,). `autograd` draws `weight` and `bias` as
-`Parameter`s of a `Linear`, as torch does. `evolution` draws every layer's `W` and `b`
-into one flat vector $\theta$, the only thing its search moves.
+and then `b`. `loops` gives each neuron a weight vector `w` and a bias `b` of shape
+(1,). `autograd` draws `weight` and `bias` as `Parameter`s of a `Linear`, as torch
+does. `evolution` draws every layer's `W` and `b` into one flat vector $\theta$, the only
+thing its search moves.
 """,
         code={
             "matrix": code("fromscratch.matrix.layers:Dense.__init__"),
@@ -295,10 +296,10 @@ in the same files, divides a running mean of $g$ by the root of a running mean o
 """,
         note=r"""
 `matrix` steps each parameter array with one array operation. `loops` steps neuron by
-neuron, visiting each neuron's `w` and `b` in turn. `autograd` keeps torch's `Optimizer` structure: parameter groups,
-per-parameter state, `zero_grad()` and `step()`. `evolution` runs the same SGD (and Adam)
-on its one flat vector $\theta$, fed with the evolution-strategies estimate instead of an
-exact gradient.
+neuron, visiting each neuron's `w` and `b` in turn. `autograd` keeps torch's `Optimizer`
+structure: parameter groups, per-parameter state, `zero_grad()` and `step()`.
+`evolution` runs the same SGD (and Adam) on its one flat vector $\theta$, fed with the
+evolution-strategies estimate instead of an exact gradient.
 """,
         code={
             "matrix": code("fromscratch.matrix.optim:SGD.step"),

@@ -25,8 +25,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn, get_args
 
-from fromscratch.conformance.registry import GROUP, Implementation, RegistryError, discover, select
 from fromscratch.conformance.bench import add_arguments as add_bench_arguments
+from fromscratch.conformance.registry import GROUP, Implementation, RegistryError, discover, select
 from fromscratch.conformance.tolerances import Dataset
 
 DATASETS = get_args(Dataset)
