@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import get_args
 
+from fromscratch.conformance import report
 from fromscratch.conformance.registry import Implementation, RegistryError, discover, select
-from fromscratch.conformance.tolerances import SPEED_TARGETS, Dataset
+from fromscratch.conformance.tolerances import SPEED_TARGETS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,12 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the installed implementations")
 
-    report = sub.add_parser("report", help="train with the recipes, run every check, save JSON")
-    report.add_argument("--impl", action="append", help="only this implementation (repeatable)")
-    report.add_argument(
-        "--dataset", action="append", choices=get_args(Dataset), help="only this dataset"
+    report.add_arguments(
+        sub.add_parser("report", help="train with the recipes, run every check, write the report")
     )
-    report.add_argument("--out", type=Path, default=Path("reports/results.json"))
 
     bench = sub.add_parser("bench", help="time one MNIST epoch against torch eager")
     bench.add_argument("--impl", action="append", help="only this implementation (repeatable)")
@@ -46,6 +43,8 @@ def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "report":
+        return report.main(args)
     try:
         if args.command == "list":
             for name, impl in discover().items():
@@ -58,11 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     if not impls:
         print("error: no implementation is installed (see docs/protocol.md)", file=sys.stderr)
         return 2
-    if args.command == "report":
-        from fromscratch.conformance.report import report
-
-        datasets = tuple(args.dataset or get_args(Dataset))
-        return 0 if report(impls, datasets, args.out) else 1
     from fromscratch.conformance.bench import bench
 
     if args.rounds < 1:
