@@ -151,6 +151,7 @@ class Network:
         batch_size: int,
         learning_rate: float,
         callback: Callback | None = None,
+        batch_callback: Callable[[int, int, float], object] | None = None,
         **options: Any,
     ) -> Network:
         """Mini-batch training, shuffled each epoch; returns ``self``.
@@ -160,12 +161,17 @@ class Network:
         0 by default, 0.01 for AdamW) and ``schedule`` (``"constant"`` or ``"cosine"``,
         per epoch). ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch.
         A non-finite loss raises ``FloatingPointError`` naming the epoch and batch.
+        ``batch_callback(epoch, batch, loss)``, if given, runs after each mini-batch step
+        (``batch`` counts from 1) with that batch's loss: it lets a progress bar move
+        inside a long epoch.
         """
         epochs = check_positive_int("epochs", epochs)
         batch_size = check_positive_int("batch_size", batch_size)
         learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
         if callback is not None and not callable(callback):
             raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
+        if batch_callback is not None and not callable(batch_callback):
+            raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
         config = check_fit_options(options)
         X = check_X(X, self.sizes[0], self.dtype)
         y = check_y(y, len(X), self.n_classes)
@@ -192,6 +198,8 @@ class Network:
                     loss.backward()
                     optimizer.step()
                     losses.append(value)
+                    if batch_callback is not None:
+                        batch_callback(epoch, batch, value)
                 # The epoch's last step may itself have overflowed the parameters.
                 if not all(np.isfinite(p.data).all() for p in self.net.parameters()):
                     self._diverged(epoch, batch, None, group["lr"])

@@ -139,6 +139,7 @@ class Network:
         batch_size: int,
         learning_rate: float,
         callback: Callback | None = None,
+        batch_callback: Callable[[int, int, float], object] | None = None,
         **options: Any,
     ) -> Network:
         r"""Train by evolution, one generation per mini-batch; return ``self``.
@@ -173,6 +174,10 @@ class Network:
         ``callback(epoch, metrics)`` runs after each epoch with ``metrics = {"loss": mean
         over the epoch's batches of the current parameters' loss, "learning_rate": ...}``.
 
+        ``batch_callback(epoch, batch, loss)``, if given, runs after each mini-batch step
+        (``batch`` counts from 1) with that batch's loss: it lets a progress bar move
+        inside a long epoch.
+
         Raises
         ------
         ValueError
@@ -185,6 +190,8 @@ class Network:
         learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
         if callback is not None and not callable(callback):
             raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
+        if batch_callback is not None and not callable(batch_callback):
+            raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
         config = check_fit_options(options)
         X = check_X(X, self.sizes[0], self.dtype)
         y = check_y(y, len(X), self.n_classes)
@@ -205,6 +212,8 @@ class Network:
                     if not math.isfinite(L):
                         self._diverged(epoch, batch, L, strategy.learning_rate)
                     losses.append(L)
+                    if batch_callback is not None:
+                        batch_callback(epoch, batch, L)
                 self.theta[:] = strategy.theta
                 if not np.isfinite(self.theta).all():
                     self._diverged(epoch, batch, None, strategy.learning_rate)

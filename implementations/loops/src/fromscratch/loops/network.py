@@ -167,6 +167,7 @@ class Network:
         batch_size: int,
         learning_rate: float,
         callback: Callback | None = None,
+        batch_callback: Callable[[int, int, float], object] | None = None,
         **options: Any,
     ) -> Network:
         r"""Train by mini-batch gradient descent; return ``self``.
@@ -192,6 +193,10 @@ class Network:
         ``callback(epoch, metrics)`` runs after each epoch (counting from 1) with
         ``metrics = {"loss": mean batch loss, "learning_rate": rate used}``.
 
+        ``batch_callback(epoch, batch, loss)``, if given, runs after each mini-batch step
+        (``batch`` counts from 1) with that batch's loss: it lets a progress bar move
+        inside a long epoch.
+
         Raises
         ------
         ValueError
@@ -204,6 +209,8 @@ class Network:
         learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
         if callback is not None and not callable(callback):
             raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
+        if batch_callback is not None and not callable(batch_callback):
+            raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
         config = check_fit_options(options)
         X = check_X(X, self.sizes[0], self.dtype)
         y = check_y(y, len(X), self.n_classes)
@@ -226,6 +233,8 @@ class Network:
                         self._diverged(epoch, batch, batch_loss, optimizer.lr)
                     optimizer.step()
                     losses.append(batch_loss)
+                    if batch_callback is not None:
+                        batch_callback(epoch, batch, batch_loss)
                 # The epoch's last step may itself have overflowed the parameters.
                 if not all(np.isfinite(theta).all() for theta in optimizer.params):
                     self._diverged(epoch, batch, None, optimizer.lr)
