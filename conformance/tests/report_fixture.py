@@ -41,7 +41,7 @@ def _training(impl: str, dataset: str, k: int, seed: int) -> dict[str, Any]:
             "macro_recall": 0.85,
             "macro_f1": 0.87,
             "per_class": per_class,
-            "confusion": confusion,
+            "confusion_matrix": confusion,
         },
         "weights": f"weights/{impl}-{dataset}.safetensors",
         "first_layer": None,

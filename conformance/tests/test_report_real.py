@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from browser import INSTALL_HINT, find_chromium, inspect_page
 from report_fixture import expected_figures, section_text
 
-from fromscratch.conformance import checks, report, sections
+from fromscratch.conformance import checks, report, sections, weights
 from fromscratch.conformance.registry import Implementation, select
 
 SMALL = {"train": 2000, "test": 500}
@@ -64,6 +65,18 @@ def test_real_output_matches_the_schema(real_report: tuple[Path, dict[str, Any]]
     for t in results["trainings"]:
         assert len(t["test_accuracy"]) == len(t["loss"]) == EPOCHS[t["dataset"]]
         assert (out / t["weights"]).stat().st_size > 0
+
+
+def test_saved_weights_reload_and_give_the_recorded_accuracy(
+    real_report: tuple[Path, dict[str, Any]],
+):
+    out, results = real_report
+    for t in results["trainings"]:
+        model = weights.load(out / t["weights"], impl=t["implementation"])
+        X, y = checks.load(t["dataset"], "test")
+        if t["dataset"] == "mnist":
+            X, y = X[: SMALL["test"]], y[: SMALL["test"]]
+        assert float(np.mean(model.predict(X) == y)) == t["metrics"]["accuracy"], t["weights"]
 
 
 def test_real_output_renders_every_section_and_figure(real_report: tuple[Path, dict[str, Any]]):

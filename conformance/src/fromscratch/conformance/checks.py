@@ -637,10 +637,13 @@ def train(
     *,
     observe: Observer | None = None,
     callbacks: Sequence[Callable[[int, Mapping[str, float]], None]] = (),
+    fit_options: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> tuple[Any, Curve, float]:
     """Build and fit a model with the implementation's own recipe, on the first ``n_train``
     training rows (all of them by default); return it, its curve and the wall time of ``fit``
-    (without the time ``observe`` took). ``callbacks`` also run after each epoch."""
+    (without the time ``observe`` took). ``callbacks`` also run after each epoch, and
+    ``fit_options(model)`` adds keyword arguments to ``fit`` (a progress display's
+    ``batch_callback``)."""
     recipe = impl.recipes[dataset]
     X, y = load(dataset, "train")
     if n_train is not None:
@@ -653,7 +656,7 @@ def train(
         for extra in callbacks:
             extra(epoch, metrics)
 
-    fit_kwargs = dict(recipe["fit"])
+    fit_kwargs = {**recipe["fit"], **(fit_options(model) if fit_options else {})}
     start = time.perf_counter()
     model.fit(X, y, callback=callback, **fit_kwargs)
     return model, curve, time.perf_counter() - start - curve.paused
@@ -666,6 +669,7 @@ def accuracy(
     subset: bool = False,
     observe: Observer | None = None,
     callbacks: Sequence[Callable[[int, Mapping[str, float]], None]] = (),
+    fit_options: Callable[[Any], Mapping[str, Any]] | None = None,
     trained: Callable[[Any], None] | None = None,
 ) -> Measurement:
     """Test-split accuracy after training with the recipe.
@@ -675,11 +679,14 @@ def accuracy(
     rows only, is judged by that subset's own threshold, and the case is named
     ``"<dataset>[:n_train]"``; the test split is always the whole of it.
 
-    The report passes ``observe`` and ``callbacks`` (see :func:`train`) and gets the trained
-    model through ``trained(model)``; none of them changes what is measured.
+    The report passes ``observe``, ``callbacks`` and ``fit_options`` (see :func:`train`)
+    and gets the trained model through ``trained(model)``; none of them changes what is
+    measured.
     """
     n_train = SUBSETS[dataset].n_train if subset else None
-    model, curve, seconds = train(impl, dataset, n_train, observe=observe, callbacks=callbacks)
+    model, curve, seconds = train(
+        impl, dataset, n_train, observe=observe, callbacks=callbacks, fit_options=fit_options
+    )
     if trained is not None:
         trained(model)
     X_test, y_test = load(dataset, "test")

@@ -27,8 +27,9 @@ from typing import Any, get_args
 import numpy as np
 import torch
 
-from fromscratch.conformance import _standins, checks
+from fromscratch.conformance import checks
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
+from fromscratch.conformance.progress import TrainingProgress
 from fromscratch.conformance.registry import Implementation, RegistryError, select
 from fromscratch.conformance.runfacts import run_facts
 from fromscratch.conformance.tolerances import (
@@ -197,18 +198,32 @@ def _quick_or_watched(
             return check
         dataset: Dataset = check.args[1]
         subset = quick and dataset in SLOW_ACCURACY.get(impl.name, ())
+        recipe = impl.recipes[dataset]
         X_test, y_test = checks.load(dataset, "test")
-        watch = Watch(impl.name, dataset, X_test, y_test)
-        epochs = int(impl.recipes[dataset]["fit"]["epochs"])
-        label = f"{impl.name} {dataset}{' (CI subset)' if subset else ''}"
+        watch = Watch(impl.name, dataset, recipe, X_test, y_test)
+        n_rows = len(checks.load(dataset, "train")[1])
+        if subset:
+            n_rows = min(n_rows, SUBSETS[dataset].n_train)
+        progress = TrainingProgress(
+            int(recipe["fit"]["epochs"]),
+            n_rows=n_rows,
+            batch_size=int(recipe["fit"]["batch_size"]),
+            label=f"{impl.name} {dataset}{' (CI subset)' if subset else ''}",
+        )
+
+        def batch_callback(model: Any) -> dict[str, Any]:
+            """The progress display's per-batch hook, where ``fit`` takes one."""
+            return {k: v for k, v in progress.fit_kwargs(model).items() if k != "callback"}
 
         def run() -> Measurement:
-            measured: Measurement = check(
-                subset=subset,
-                observe=watch.observe,
-                callbacks=[_standins.progress(label, epochs)],
-                trained=watch.trained,
-            )
+            with progress:
+                measured: Measurement = check(
+                    subset=subset,
+                    observe=watch.observe,
+                    callbacks=[progress],
+                    fit_options=batch_callback,
+                    trained=watch.trained,
+                )
             trainings.append(watch.record(measured, out))
             return measured
 

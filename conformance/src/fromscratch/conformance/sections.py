@@ -261,7 +261,7 @@ def accuracy(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             ],
         )
         draw[name] = figures.confusion(
-            metrics["confusion"], f"Confusion matrix: {title}", _label(results)
+            metrics["confusion_matrix"], f"Confusion matrix: {title}", _label(results)
         )
         caption = (
             f"Confusion matrix of {title}: rows are true classes, columns predicted ones, "

@@ -19,7 +19,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from fromscratch.conformance import _standins
+from fromscratch.conformance import metrics, weights
 from fromscratch.conformance.checks import Measurement
 
 IMAGE_SHAPES: Final[dict[str, tuple[int, int]]] = {"mnist": (28, 28)}
@@ -34,10 +34,16 @@ class Watch:
     """Observes one training of ``implementation`` on ``dataset``; see the module docstring."""
 
     def __init__(
-        self, implementation: str, dataset: str, X_test: NDArray[Any], y_test: NDArray[Any]
+        self,
+        implementation: str,
+        dataset: str,
+        recipe: Mapping[str, Any],
+        X_test: NDArray[Any],
+        y_test: NDArray[Any],
     ) -> None:
         self.implementation = implementation
         self.dataset = dataset
+        self.recipe = recipe
         self.X_test, self.y_test = X_test, y_test
         self.test_accuracy: list[float] = []
         self.model: Any = None
@@ -73,14 +79,22 @@ class Watch:
             return record
         proba = np.asarray(self.model.predict_proba(self.X_test), dtype=np.float64)
         predicted = np.asarray(self.model.predict(self.X_test))
-        record["metrics"] = _standins.classification_metrics(
+        record["metrics"] = metrics.classification_metrics(
             self.y_test, predicted, n_classes=proba.shape[1]
         )
         state = self.model.state_dict()
         if out is not None:
             name = f"weights/{self.implementation}-{self.dataset}.safetensors"
-            metadata = {"implementation": self.implementation, "dataset": self.dataset}
-            _standins.save_weights(out / name, state, metadata)
+            model_kwargs = self.recipe["model"]
+            weights.save(
+                self.model,
+                out / name,
+                activation=model_kwargs.get("activation", "relu"),
+                loss=model_kwargs.get("loss", "cross_entropy"),
+                implementation=self.implementation,
+                dataset=self.dataset,
+                recipe=self.recipe,
+            )
             record["weights"] = name
         shape = IMAGE_SHAPES.get(self.dataset)
         if shape is not None:
