@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-FLOOR = 1e-6
+FLOOR = 1e-10
 """Error ratios below this (exact agreement included) are drawn at this height on log axes."""
 
 
@@ -38,7 +38,7 @@ def confusion(matrix: Sequence[Sequence[int]], title: str, label: str = "") -> b
     counts = np.asarray(matrix, dtype=np.int64)
     k = len(counts)
     size = 2.2 + 0.42 * k
-    fig, ax = plt.subplots(layout="constrained", figsize=(size, size))
+    fig, ax = plt.subplots(layout="constrained", figsize=(max(size, 4.6), size))
     ax.imshow(counts, cmap="Blues")
     top = counts.max() if counts.size else 0
     for i in range(k):

@@ -37,6 +37,7 @@ td.na { background: #eee; color: #777; }
 td a { color: inherit; }
 td { overflow-wrap: anywhere; }
 .row { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
+.row > figure { flex: 0 1 34rem; margin-top: 0.6rem; }
 pre { background: #f6f6f6; padding: 0.5rem; overflow-x: auto; font-size: 0.8rem; }
 figure { margin: 0.8rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; }

@@ -44,8 +44,9 @@ SECTIONS = (
 """Every section's id and title, in page order; each is always present."""
 
 QUICK_BANNER = (
-    "QUICK REPORT (--quick): the slow accuracy checks ran on CI's training subsets and are "
-    "judged by the subsets' own, lower thresholds. Run `nox -s report` for the full report."
+    "QUICK REPORT (--quick): every accuracy check with a CI subset trained on that subset "
+    "of the training data and is judged by the subset's own, lower threshold. Run "
+    "`nox -s report` for the full report."
 )
 WORST_CASES = 5
 
