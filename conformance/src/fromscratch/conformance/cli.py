@@ -1,33 +1,182 @@
-"""``python -m fromscratch.conformance {list,report,bench}``."""
+"""The ``fromscratch`` command line (also ``python -m fromscratch.conformance``).
+
+==============================================  ==========================================
+``fromscratch list``                            the installed implementations
+``fromscratch train IMPL --dataset D``          train with the recipe, print test metrics,
+                                                ``--save PATH`` the weights
+``fromscratch evaluate PATH --dataset D``       saved weights in any implementation
+                                                (``--impl``) or torch: the same metrics
+``fromscratch check IMPL``                      the conformance checks on one implementation
+``fromscratch report`` / ``fromscratch bench``  what ``nox -s report`` / ``nox -s bench`` run
+==============================================  ==========================================
+
+A user's mistake (an unknown implementation or dataset, missing data, a damaged weights
+file, a bad flag value) prints one line on stderr and exits with status 2; a failed check
+exits with 1. The commands themselves live in :mod:`~fromscratch.conformance.commands`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, NoReturn, get_args
 
-from fromscratch.conformance import report
+from fromscratch.conformance import commands
+from fromscratch.conformance.commands import UsageError
 from fromscratch.conformance.registry import Implementation, RegistryError, discover, select
-from fromscratch.conformance.tolerances import SPEED_TARGETS
+from fromscratch.conformance.tolerances import SPEED_TARGETS, Dataset
+from fromscratch.conformance.weights import WeightsError
+
+DATASETS = get_args(Dataset)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m fromscratch.conformance",
-        description="Hold every installed fromscratch implementation to PyTorch.",
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake raises :class:`UsageError` (one line) instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _count(text: str) -> int:
+    """A positive int flag value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text}")
+    return value
+
+
+def parser(prog: str = "fromscratch") -> argparse.ArgumentParser:
+    top = _Parser(
+        prog=prog,
+        description="Neural networks from scratch, held to PyTorch: train, evaluate, check.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the installed implementations")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    report.add_arguments(
-        sub.add_parser("report", help="train with the recipes, run every check, write the report")
+    listing = sub.add_parser(
+        "list",
+        help="list the installed implementations",
+        description="The installed implementations.",
     )
+    listing.set_defaults(run=lambda args: commands.list_implementations())
 
-    bench = sub.add_parser("bench", help="time one MNIST epoch against torch eager")
+    train = sub.add_parser(
+        "train",
+        help="train one implementation with its recipe and print test metrics",
+        description="Train IMPL with its own recipe for --dataset (flags override the "
+        "recipe), then print the test split's accuracy, macro precision/recall/F1, the "
+        "per-class table and the wall time.",
+    )
+    train.add_argument("impl", metavar="IMPL", help="an installed implementation (see list)")
+    train.add_argument("--dataset", required=True, choices=DATASETS)
+    train.add_argument("--epochs", type=_count, help="override the recipe's epochs")
+    train.add_argument("--seed", type=_seed, help="override the recipe's seed")
+    train.add_argument("--batch-size", type=_count, help="override the recipe's batch size")
+    train.add_argument("--learning-rate", type=_rate, help="override the recipe's rate")
+    train.add_argument(
+        "--n-train", type=_count, help="train on the first N training rows only (quick runs)"
+    )
+    train.add_argument("--save", type=Path, metavar="PATH", help="save the weights (.safetensors)")
+    train.set_defaults(run=commands.train)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="load saved weights into any implementation or torch and print test metrics",
+        description="Load weights saved by `train --save` into --impl (an implementation, "
+        "or torch; by default the one that trained them) and print the same metrics on the "
+        "test split of --dataset.",
+    )
+    evaluate.add_argument("path", type=Path, metavar="PATH", help="a .safetensors weights file")
+    evaluate.add_argument("--dataset", required=True, choices=DATASETS)
+    evaluate.add_argument("--impl", help="an installed implementation, or torch")
+    evaluate.set_defaults(run=commands.evaluate)
+
+    check = sub.add_parser(
+        "check",
+        help="run the conformance checks on one implementation",
+        description="Run every conformance check that applies to IMPL and print a pass/fail "
+        "table with each figure beside its bound; exit status 1 if any fails. The accuracy "
+        "checks train the recipes in full: MNIST takes seconds for matrix and autograd, "
+        "minutes for loops and evolution (use --dataset to choose).",
+    )
+    check.add_argument("impl", metavar="IMPL", help="an installed implementation")
+    check.add_argument(
+        "--dataset",
+        action="append",
+        choices=[*DATASETS, "none"],
+        help="accuracy check on this dataset (repeatable; default: all; none: skip them)",
+    )
+    check.set_defaults(run=commands.check)
+
+    _add_report(sub)
+    _add_bench(sub)
+    return top
+
+
+# ------------------------------------------------------------------ report and bench wiring
+
+
+def _add_report(sub: Any) -> None:
+    from fromscratch.conformance import report
+
+    parser = sub.add_parser(
+        "report",
+        help="train with the recipes, run every check, write the report (nox -s report)",
+        description="Train every selected implementation with its recipes, run every check, "
+        "print the table and write reports/: index.html, report.md with its figures, "
+        "results.json and the trained weights. Exit status 1 when a check failed.",
+    )
+    report.add_arguments(parser)
+    parser.set_defaults(run=report.main)
+
+
+def _add_bench(sub: Any) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="time one MNIST epoch against torch eager (nox -s bench)",
+        description="Time one MNIST epoch of each implementation against torch eager.",
+    )
     bench.add_argument("--impl", action="append", help="only this implementation (repeatable)")
-    bench.add_argument("--rounds", type=int, default=5, help="timed rounds after a warm-up")
+    bench.add_argument("--rounds", type=_count, default=5, help="timed rounds after a warm-up")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
-    return parser
+    bench.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from fromscratch.conformance.bench import bench
+
+    bench(_with_baselines(_installed(args.impl)), args.rounds, args.out)
+    return 0
+
+
+def _installed(names: list[str] | None) -> list[Implementation]:
+    impls = select(names)
+    if not impls:
+        raise UsageError(commands.NONE_INSTALLED)
+    return impls
 
 
 def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
@@ -41,26 +190,38 @@ def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
     return list(chosen.values())
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "report":
-        return report.main(args)
-    try:
-        if args.command == "list":
-            for name, impl in discover().items():
-                print(f"{name:<12} {impl.training:<14} {impl.factory.__module__}")
-            return 0
-        impls = select(args.impl)
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not impls:
-        print("error: no implementation is installed (see docs/protocol.md)", file=sys.stderr)
-        return 2
-    from fromscratch.conformance.bench import bench
+# ------------------------------------------------------------------ entry point
 
-    if args.rounds < 1:
-        print("error: --rounds must be at least 1", file=sys.stderr)
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [UsageError, RegistryError, WeightsError]
+    try:
+        from fromscratch.datasets import DatasetError
+
+        errors.append(DatasetError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None, prog: str = "fromscratch") -> int:
+    """Run one command; return the exit status (0 ok, 1 a check or training failed, 2 misuse)."""
+    try:
+        args = parser(prog).parse_args(argv)
+        status: int = args.run(args)
+    except _user_errors() as exc:
+        _say(prog, exc)
         return 2
-    bench(_with_baselines(impls), args.rounds, args.out)
-    return 0
+    except FloatingPointError as exc:  # training diverged: the run failed, not the user
+        _say(prog, exc)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+def _say(prog: str, exc: BaseException) -> None:
+    """One line on stderr, however many lines the message had."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    print(f"{prog}: error: {text}", file=sys.stderr)

@@ -29,6 +29,7 @@ import torch
 
 from fromscratch.conformance import checks
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
+from fromscratch.conformance.commands import UsageError
 from fromscratch.conformance.progress import TrainingProgress
 from fromscratch.conformance.registry import Implementation, RegistryError, select
 from fromscratch.conformance.runfacts import run_facts
@@ -405,10 +406,6 @@ def _float_or_none(value: Any) -> float | None:
 # --------------------------------------------------------------------------- command line
 
 
-class UsageError(Exception):
-    """A bad argument or input file: one line on stderr, exit status 2."""
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``report`` subcommand's options."""
     parser.add_argument("--impl", action="append", help="only this implementation (repeatable)")
@@ -487,25 +484,22 @@ def _run_bench(impls: list[Implementation], out: Path, quick: bool) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``fromscratch report``: 0 when every check passed, 1 when one failed, 2 on bad usage."""
-    try:
-        if args.out.exists() and not args.out.is_dir():
-            raise UsageError(f"--out {args.out}: is a file; give the folder to write the report to")
-        if args.from_ is not None:
-            if args.impl or args.dataset or args.quick or args.bench:
-                raise UsageError(
-                    "--from re-renders a finished run: it takes no --impl, "
-                    "--dataset, --quick or --bench"
-                )
-            results = load_results(args.from_)
-            for path in render(results, args.out):
-                if path.suffix != ".png":
-                    print(f"wrote {path}")
-            return 0 if results["passed"] else 1
-        impls = _select(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """``fromscratch report``: 0 when every check passed, 1 when one failed. A bad argument
+    or input file raises :class:`UsageError` (the command line prints it, exit status 2)."""
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file; give the folder to write the report to")
+    if args.from_ is not None:
+        if args.impl or args.dataset or args.quick or args.bench:
+            raise UsageError(
+                "--from re-renders a finished run: it takes no --impl, --dataset, --quick "
+                "or --bench"
+            )
+        results = load_results(args.from_)
+        for path in render(results, args.out):
+            if path.suffix != ".png":
+                print(f"wrote {path}")
+        return 0 if results["passed"] else 1
+    impls = _select(args)
     datasets = tuple(dict.fromkeys(args.dataset or get_args(Dataset)))
     if args.bench:
         _run_bench(impls, args.out, args.quick)

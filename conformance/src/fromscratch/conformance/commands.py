@@ -1,0 +1,268 @@
+"""What ``fromscratch list``, ``train``, ``evaluate`` and ``check`` do (the parser is in
+:mod:`~fromscratch.conformance.cli`).
+
+Each command takes the parsed arguments, prints for a person on stdout, and returns the
+exit status. A user's mistake raises :class:`UsageError` (or a ``RegistryError``,
+``WeightsError`` or ``DatasetError``), which the command line turns into one line on
+stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from functools import partial
+from importlib.metadata import entry_points
+from typing import Any, Final
+
+import numpy as np
+
+from fromscratch.conformance import reference, weights
+from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, load, plan
+from fromscratch.conformance.metrics import classification_metrics, format_metrics
+from fromscratch.conformance.portability import round_trips
+from fromscratch.conformance.progress import TrainingProgress
+from fromscratch.conformance.registry import GROUP, Implementation, discover, select
+from fromscratch.conformance.tolerances import Dataset
+
+N_CLASSES: Final[dict[str, int]] = {"mnist": 10, "breast_cancer": 2}
+NONE_INSTALLED: Final = (
+    "no fromscratch implementation is installed. Add one: from a clone of the repository, "
+    "`pip install -c constraints.txt -e implementations/matrix` (or loops, autograd, "
+    f"evolution); or register your own class under the entry-point group {GROUP!r} "
+    "(see docs/protocol.md, 'Bring your own implementation')"
+)
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; its message is one line for the user."""
+
+
+def _one(name: str) -> Implementation:
+    if not discover():
+        raise UsageError(NONE_INSTALLED)
+    return select([name])[0]
+
+
+# ------------------------------------------------------------------------------ list
+
+
+def list_implementations() -> int:
+    """Name, how it trains, the module of its class, and its distribution's version."""
+    installed = discover()
+    if not installed:
+        print(NONE_INSTALLED)
+        return 0
+    versions = {ep.name: ep.dist.version for ep in entry_points(group=GROUP) if ep.dist}
+    rows = [("name", "training", "module", "version")]
+    for name, impl in installed.items():
+        rows.append((name, impl.training, impl.factory.__module__, versions.get(name, "?")))
+    print(_columns(rows))
+    return 0
+
+
+# ------------------------------------------------------------------------------ train
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train with the recipe (flags override it), print test metrics, save if asked."""
+    impl = _one(args.impl)
+    dataset: Dataset = args.dataset
+    recipe = impl.recipes[dataset]
+    model_kwargs, fit_kwargs = dict(recipe["model"]), dict(recipe["fit"])
+    for flag, key, target in (
+        ("seed", "seed", model_kwargs),
+        ("epochs", "epochs", fit_kwargs),
+        ("batch_size", "batch_size", fit_kwargs),
+        ("learning_rate", "learning_rate", fit_kwargs),
+    ):
+        if getattr(args, flag) is not None:
+            target[key] = getattr(args, flag)
+    if args.save is not None and args.save.is_dir():
+        raise UsageError(f"--save {args.save}: is a directory, expected a file path")
+
+    X, y = load(dataset, "train")
+    if args.n_train is not None:
+        X, y = X[: args.n_train], y[: args.n_train]
+    X_test, y_test = load(dataset, "test")
+    model = impl.factory(**model_kwargs)
+    print(
+        f"{impl.name} on {dataset}: {len(X)} training rows, model {model_kwargs}, fit {fit_kwargs}"
+    )
+
+    epochs, batch_size = int(fit_kwargs["epochs"]), int(fit_kwargs["batch_size"])
+    with TrainingProgress(
+        epochs, n_rows=len(X), batch_size=batch_size, label=impl.name
+    ) as progress:
+        start = time.perf_counter()
+        try:
+            model.fit(X, y, **fit_kwargs, **progress.fit_kwargs(model))
+        except ValueError as exc:
+            raise UsageError(f"{impl.name} refused the settings: {exc}") from exc
+        seconds = time.perf_counter() - start
+
+    metrics = classification_metrics(y_test, model.predict(X_test), N_CLASSES[dataset])
+    print()
+    print(format_metrics(metrics))
+    print(f"\nwall time        {seconds:.1f} s to train")
+    if args.save is not None:
+        try:
+            path = weights.save(
+                model,
+                args.save,
+                activation=model_kwargs.get("activation", "relu"),
+                loss=model_kwargs.get("loss", "cross_entropy"),
+                implementation=impl.name,
+                dataset=dataset,
+                recipe={"model": model_kwargs, "fit": fit_kwargs},
+            )
+        except OSError as exc:
+            raise UsageError(
+                f"{args.save}: cannot write the weights: {exc.strerror or exc}"
+            ) from exc
+        print(f"saved            {path}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ evaluate
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Load saved weights into an implementation (or torch) and print test metrics."""
+    saved = weights.read_weights(args.path)
+    arch = saved.architecture
+    target = args.impl or saved.implementation
+    model: Any
+    if target == "torch":
+        module = reference.load(
+            reference.sequential(arch.layers, arch.activation, arch.dtype), saved.tensors
+        )
+        model = weights.TorchModel(module.eval(), arch.loss)
+    else:
+        model = weights.build(saved, _one(target))
+
+    dataset: Dataset = args.dataset
+    X, y = load(dataset, "test")
+    outputs = 2 if arch.loss == "bce" else arch.layers[-1]
+    if arch.layers[0] != X.shape[1] or outputs != N_CLASSES[dataset]:
+        raise UsageError(
+            f"{args.path}: the weights map {arch.layers[0]} inputs to {outputs} classes, but "
+            f"{dataset} has {X.shape[1]} features and {N_CLASSES[dataset]} classes "
+            f"(they were trained on {saved.dataset or 'another dataset'})"
+        )
+    print(
+        f"{args.path}: trained by {saved.implementation or '?'} on {saved.dataset or '?'}, "
+        f"layers {arch.layers}, {arch.activation}, {arch.loss}, {arch.dtype}; evaluated by {target}"
+    )
+    metrics = classification_metrics(
+        y, model.predict(np.asarray(X, dtype=arch.dtype)), N_CLASSES[dataset]
+    )
+    print()
+    print(format_metrics(metrics))
+    return 0
+
+
+# ------------------------------------------------------------------------------ check
+
+
+def check(args: argparse.Namespace) -> int:
+    """Every check of the suite on one implementation, as a pass/fail table; 1 on a failure."""
+    impl = _one(args.impl)
+    chosen = args.dataset or ["breast_cancer", "mnist"]
+    if "none" in chosen and len(chosen) > 1:
+        raise UsageError("--dataset none skips the accuracy checks: give it alone")
+    datasets = () if "none" in chosen else tuple(dict.fromkeys(chosen))
+
+    calls: list[Callable[[], Measurement | list[Measurement]]] = [*plan(impl, datasets)]
+    calls.append(partial(round_trips, impl))
+    results: list[Measurement] = []
+    family, start = "", time.perf_counter()
+    for call in calls:
+        name = _name(call)
+        if name != family:
+            if family:
+                _done(family, results, start)
+            family, start = name, time.perf_counter()
+        try:
+            out = call()
+            results += out if isinstance(out, list) else [out]
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            results.append(
+                Measurement(
+                    name,
+                    impl.name,
+                    "",
+                    None,
+                    None,
+                    False,
+                    {"error": error, "traceback": traceback.format_exc()},
+                )
+            )
+    _done(family, results, start)
+    print()
+    print(check_table(results))
+    print(
+        "worst: the worst case; for a tolerance, the largest error / allowed error "
+        "(at most 1 passes); for accuracy and the ES cosine, the lowest score"
+    )
+    failed = [m for m in results if not m.passed]
+    for m in failed:
+        print(f"FAILED {m.describe()}")
+    print(f"\n{impl.name}: {len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _name(call: Callable[..., Any]) -> str:
+    func = call.func if isinstance(call, partial) else call
+    return "portability" if func is round_trips else getattr(func, "__name__", "check")
+
+
+def _done(family: str, results: Sequence[Measurement], start: float) -> None:
+    mine = [m for m in results if m.check == family]
+    failed = sum(not m.passed for m in mine)
+    seconds = time.perf_counter() - start
+    print(f"{family:<20} {len(mine):>3} cases  {failed} failed  ({seconds:.1f} s)", flush=True)
+
+
+def check_table(results: Sequence[Measurement]) -> str:
+    """One row per check (per case for a score to reach): the worst figure beside its bound."""
+    groups: dict[str, list[Measurement]] = {}
+    for m in results:
+        key = f"{m.check}[{m.case}]" if m.check in HIGHER_IS_BETTER else m.check
+        groups.setdefault(key, []).append(m)
+    rows = [("check", "cases", "result", "worst", "bound")]
+    for key, ms in groups.items():
+        failed = sum(not m.passed for m in ms)
+        values = [m.value for m in ms if m.value is not None]
+        higher = ms[0].check in HIGHER_IS_BETTER
+        worst = (min if higher else max)(values) if values else None
+        rows.append(
+            (
+                key,
+                str(len(ms)),
+                "pass" if not failed else f"FAIL {failed}",
+                *_figures(ms[0], worst, higher),
+            )
+        )
+    return _columns(rows)
+
+
+def _figures(m: Measurement, worst: float | None, higher: bool) -> tuple[str, str]:
+    if worst is None or m.bound is None:
+        return "-", "-"
+    if m.check == "accuracy":
+        return f"{worst:.2%}", f">= {m.bound:.2%}"
+    if higher:
+        return f"{worst:.3f}", f">= {m.bound:.3f}"
+    return ("inf" if math.isinf(worst) else f"{worst:.3g}"), f"<= {m.bound:g}"
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
