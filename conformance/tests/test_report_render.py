@@ -153,7 +153,7 @@ def test_the_html_is_valid_and_offline(rendered: str, request: pytest.FixtureReq
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "fromscratch.conformance", "report", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 def test_from_re_renders_the_same_page_without_training_and_exits_1_on_failures(
