@@ -21,7 +21,7 @@ import pytest
 from browser import INSTALL_HINT, find_chromium, inspect_page
 from report_fixture import expected_figures, section_text
 
-from fromscratch.conformance import checks, report, sections, weights
+from fromscratch.conformance import checks, cli, report, sections, weights
 from fromscratch.conformance.registry import Implementation, select
 
 SMALL = {"train": 2000, "test": 500}
@@ -112,3 +112,27 @@ def test_the_page_in_headless_chromium(real_report: tuple[Path, dict[str, Any]])
     assert page.screenshot is not None
     assert page.screenshot.stat().st_size > 10_000
     print(f"screenshot: {page.screenshot}")
+
+
+def test_a_check_that_raises_is_a_failure_and_the_report_is_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    if "matrix" not in [i.name for i in select()]:
+        pytest.skip("matrix is not installed")
+
+    def broken_check() -> checks.Measurement:
+        raise RuntimeError("the check itself broke")
+
+    def plan(impl: Implementation, datasets: Any) -> list[Any]:
+        return [broken_check, *checks.plan(impl, datasets)[-1:]]  # + the accuracy check
+
+    monkeypatch.setattr(report, "plan", plan)
+    argv = ["report", "--impl", "matrix", "--dataset", "breast_cancer", "--out", str(tmp_path)]
+    assert cli.main(argv) == 1
+    html = (tmp_path / "index.html").read_text()
+    failed = section_text(html, "failures")
+    assert "FAILED matrix: broken_check[]" in failed
+    assert "RuntimeError: the check itself broke" in failed
+    assert "Traceback" in failed
+    assert 'id="fig-curves-breast_cancer"' in html
+    assert json.loads((tmp_path / "results.json").read_text())["passed"] is False
