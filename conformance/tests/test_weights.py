@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from fromscratch.conformance import reference, safetensors_file, weights
-from fromscratch.conformance.registry import Implementation
+from fromscratch.conformance.registry import Implementation, select
 from fromscratch.conformance.tolerances import TOLERANCES
 from fromscratch.conformance.weights import WeightsError
 
@@ -259,9 +259,9 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
-def test_damaged_file_raises_naming_the_file_and_the_problem(
-    tmp_path: Path, damage: str, impl: Implementation
-):
+def test_damaged_file_raises_naming_the_file_and_the_problem(tmp_path: Path, damage: str):
+    # the file format does not depend on who wrote it: one implementation suffices
+    impl = select(None)[0]
     path = weights.save(
         _model(impl), tmp_path / "m.safetensors", activation="tanh", loss="cross_entropy"
     )

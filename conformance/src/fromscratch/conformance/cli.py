@@ -12,23 +12,45 @@
 
 A user's mistake (an unknown implementation or dataset, missing data, a damaged weights
 file, a bad flag value) prints one line on stderr and exits with status 2; a failed check
-exits with 1. The commands themselves live in :mod:`~fromscratch.conformance.commands`.
+exits with 1. The commands themselves live in :mod:`~fromscratch.conformance.commands`,
+imported only when one runs, so ``--help`` and a mistyped flag answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn, get_args
 
-from fromscratch.conformance import commands
-from fromscratch.conformance.commands import UsageError
-from fromscratch.conformance.registry import Implementation, RegistryError, discover, select
+from fromscratch.conformance.registry import GROUP, Implementation, RegistryError, discover, select
 from fromscratch.conformance.tolerances import SPEED_TARGETS, Dataset
-from fromscratch.conformance.weights import WeightsError
 
 DATASETS = get_args(Dataset)
+NONE_INSTALLED = (
+    "no fromscratch implementation is installed. Add one: from a clone of the repository, "
+    "`pip install -c constraints.txt -e implementations/matrix` (or loops, autograd, "
+    f"evolution); or register your own class under the entry-point group {GROUP!r} "
+    "(see docs/protocol.md, 'Bring your own implementation')"
+)
+
+
+class UsageError(Exception):
+    """A mistake in how a command was called; its message is one line for the user."""
+
+
+def _command(name: str) -> Any:
+    """Run ``commands.<name>`` (imported only now: it brings in torch, which is slow)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from fromscratch.conformance import commands
+
+        status: int = getattr(commands, name)(args)
+        return status
+
+    return run
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,7 +103,7 @@ def parser(prog: str = "fromscratch") -> argparse.ArgumentParser:
         help="list the installed implementations",
         description="The installed implementations.",
     )
-    listing.set_defaults(run=lambda args: commands.list_implementations())
+    listing.set_defaults(run=list_implementations)
 
     train = sub.add_parser(
         "train",
@@ -100,7 +122,7 @@ def parser(prog: str = "fromscratch") -> argparse.ArgumentParser:
         "--n-train", type=_count, help="train on the first N training rows only (quick runs)"
     )
     train.add_argument("--save", type=Path, metavar="PATH", help="save the weights (.safetensors)")
-    train.set_defaults(run=commands.train)
+    train.set_defaults(run=_command("train"))
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -112,7 +134,7 @@ def parser(prog: str = "fromscratch") -> argparse.ArgumentParser:
     evaluate.add_argument("path", type=Path, metavar="PATH", help="a .safetensors weights file")
     evaluate.add_argument("--dataset", required=True, choices=DATASETS)
     evaluate.add_argument("--impl", help="an installed implementation, or torch")
-    evaluate.set_defaults(run=commands.evaluate)
+    evaluate.set_defaults(run=_command("evaluate"))
 
     check = sub.add_parser(
         "check",
@@ -129,11 +151,36 @@ def parser(prog: str = "fromscratch") -> argparse.ArgumentParser:
         choices=[*DATASETS, "none"],
         help="accuracy check on this dataset (repeatable; default: all; none: skip them)",
     )
-    check.set_defaults(run=commands.check)
+    check.set_defaults(run=_command("check"))
 
     _add_report(sub)
     _add_bench(sub)
     return top
+
+
+# ------------------------------------------------------------------ list
+
+
+def list_implementations(args: argparse.Namespace) -> int:
+    """Name, how it trains, the module of its class, and its distribution's version."""
+    installed = discover()
+    if not installed:
+        print(NONE_INSTALLED)
+        return 0
+    versions = {ep.name: ep.dist.version for ep in entry_points(group=GROUP) if ep.dist}
+    rows = [("name", "training", "module", "version")]
+    for name, impl in installed.items():
+        rows.append((name, impl.training, impl.factory.__module__, versions.get(name, "?")))
+    print(columns(rows))
+    return 0
+
+
+def columns(rows: Sequence[Sequence[str]]) -> str:
+    """Rows of cells as aligned columns, the first row a header underlined with dashes."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ report and bench wiring
@@ -175,7 +222,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 def _installed(names: list[str] | None) -> list[Implementation]:
     impls = select(names)
     if not impls:
-        raise UsageError(commands.NONE_INSTALLED)
+        raise UsageError(NONE_INSTALLED)
     return impls
 
 
@@ -193,15 +240,20 @@ def _with_baselines(impls: list[Implementation]) -> list[Implementation]:
 # ------------------------------------------------------------------ entry point
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [UsageError, RegistryError, WeightsError]
-    try:
-        from fromscratch.datasets import DatasetError
+def _is_users_mistake(exc: BaseException) -> bool:
+    """A usage error, an unknown implementation, a bad weights file or missing data.
 
-        errors.append(DatasetError)
-    except ImportError:
-        pass
-    return tuple(errors)
+    The weights and datasets modules are looked up only if some command imported them:
+    an error of a module that was never loaded cannot have been raised.
+    """
+    kinds: list[type[BaseException]] = [UsageError, RegistryError]
+    for module, name in (
+        ("fromscratch.conformance.weights", "WeightsError"),
+        ("fromscratch.datasets", "DatasetError"),
+    ):
+        if module in sys.modules:
+            kinds.append(getattr(sys.modules[module], name))
+    return isinstance(exc, tuple(kinds))
 
 
 def main(argv: list[str] | None = None, prog: str = "fromscratch") -> int:
@@ -209,12 +261,14 @@ def main(argv: list[str] | None = None, prog: str = "fromscratch") -> int:
     try:
         args = parser(prog).parse_args(argv)
         status: int = args.run(args)
-    except _user_errors() as exc:
-        _say(prog, exc)
-        return 2
     except FloatingPointError as exc:  # training diverged: the run failed, not the user
         _say(prog, exc)
         return 1
+    except Exception as exc:
+        if not _is_users_mistake(exc):
+            raise
+        _say(prog, exc)
+        return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

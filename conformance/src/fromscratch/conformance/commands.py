@@ -2,9 +2,9 @@
 :mod:`~fromscratch.conformance.cli`).
 
 Each command takes the parsed arguments, prints for a person on stdout, and returns the
-exit status. A user's mistake raises :class:`UsageError` (or a ``RegistryError``,
-``WeightsError`` or ``DatasetError``), which the command line turns into one line on
-stderr and exit status 2.
+exit status. A user's mistake raises :class:`~fromscratch.conformance.cli.UsageError`
+(or a ``RegistryError``, ``WeightsError`` or ``DatasetError``), which the command line
+turns into one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -15,53 +15,41 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from functools import partial
-from importlib.metadata import entry_points
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from fromscratch.conformance import reference, weights
-from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, load, plan
+from fromscratch.conformance import weights
+from fromscratch.conformance.cli import NONE_INSTALLED, UsageError, columns
 from fromscratch.conformance.metrics import classification_metrics, format_metrics
-from fromscratch.conformance.portability import round_trips
 from fromscratch.conformance.progress import TrainingProgress
-from fromscratch.conformance.registry import GROUP, Implementation, discover, select
+from fromscratch.conformance.registry import Implementation, discover, select
 from fromscratch.conformance.tolerances import Dataset
 
 N_CLASSES: Final[dict[str, int]] = {"mnist": 10, "breast_cancer": 2}
-NONE_INSTALLED: Final = (
-    "no fromscratch implementation is installed. Add one: from a clone of the repository, "
-    "`pip install -c constraints.txt -e implementations/matrix` (or loops, autograd, "
-    f"evolution); or register your own class under the entry-point group {GROUP!r} "
-    "(see docs/protocol.md, 'Bring your own implementation')"
-)
+
+if TYPE_CHECKING:  # the checks bring in torch, which takes seconds to import: only `check`
+    from fromscratch.conformance.checks import Measurement
 
 
-class UsageError(Exception):
-    """A mistake in how the command was called; its message is one line for the user."""
+def load(dataset: Dataset, split: str) -> tuple[Any, Any]:
+    """One split of a dataset, from ``fromscratch.datasets`` (no torch needed)."""
+    try:
+        from fromscratch import datasets
+    except ImportError as exc:
+        raise UsageError(
+            "the datasets need fromscratch-datasets: pip install -e ./datasets "
+            "(from the repository root)"
+        ) from exc
+    if dataset == "mnist":
+        return datasets.load_mnist(split)  # type: ignore[arg-type]
+    return datasets.load_breast_cancer(split)  # type: ignore[arg-type]
 
 
 def _one(name: str) -> Implementation:
     if not discover():
         raise UsageError(NONE_INSTALLED)
     return select([name])[0]
-
-
-# ------------------------------------------------------------------------------ list
-
-
-def list_implementations() -> int:
-    """Name, how it trains, the module of its class, and its distribution's version."""
-    installed = discover()
-    if not installed:
-        print(NONE_INSTALLED)
-        return 0
-    versions = {ep.name: ep.dist.version for ep in entry_points(group=GROUP) if ep.dist}
-    rows = [("name", "training", "module", "version")]
-    for name, impl in installed.items():
-        rows.append((name, impl.training, impl.factory.__module__, versions.get(name, "?")))
-    print(_columns(rows))
-    return 0
 
 
 # ------------------------------------------------------------------------------ train
@@ -137,6 +125,8 @@ def evaluate(args: argparse.Namespace) -> int:
     target = args.impl or saved.implementation
     model: Any
     if target == "torch":
+        from fromscratch.conformance import reference
+
         module = reference.load(
             reference.sequential(arch.layers, arch.activation, arch.dtype), saved.tensors
         )
@@ -170,10 +160,13 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     """Every check of the suite on one implementation, as a pass/fail table; 1 on a failure."""
-    impl = _one(args.impl)
+    from fromscratch.conformance.checks import Measurement, plan
+    from fromscratch.conformance.portability import round_trips
+
     chosen = args.dataset or ["breast_cancer", "mnist"]
     if "none" in chosen and len(chosen) > 1:
         raise UsageError("--dataset none skips the accuracy checks: give it alone")
+    impl = _one(args.impl)
     datasets = () if "none" in chosen else tuple(dict.fromkeys(chosen))
 
     calls: list[Callable[[], Measurement | list[Measurement]]] = [*plan(impl, datasets)]
@@ -218,7 +211,8 @@ def check(args: argparse.Namespace) -> int:
 
 def _name(call: Callable[..., Any]) -> str:
     func = call.func if isinstance(call, partial) else call
-    return "portability" if func is round_trips else getattr(func, "__name__", "check")
+    name: str = getattr(func, "__name__", "check")
+    return "portability" if name == "round_trips" else name
 
 
 def _done(family: str, results: Sequence[Measurement], start: float) -> None:
@@ -230,6 +224,8 @@ def _done(family: str, results: Sequence[Measurement], start: float) -> None:
 
 def check_table(results: Sequence[Measurement]) -> str:
     """One row per check (per case for a score to reach): the worst figure beside its bound."""
+    from fromscratch.conformance.checks import HIGHER_IS_BETTER
+
     groups: dict[str, list[Measurement]] = {}
     for m in results:
         key = f"{m.check}[{m.case}]" if m.check in HIGHER_IS_BETTER else m.check
@@ -248,7 +244,7 @@ def check_table(results: Sequence[Measurement]) -> str:
                 *_figures(ms[0], worst, higher),
             )
         )
-    return _columns(rows)
+    return columns(rows)
 
 
 def _figures(m: Measurement, worst: float | None, higher: bool) -> tuple[str, str]:
@@ -259,10 +255,3 @@ def _figures(m: Measurement, worst: float | None, higher: bool) -> tuple[str, st
     if higher:
         return f"{worst:.3f}", f">= {m.bound:.3f}"
     return ("inf" if math.isinf(worst) else f"{worst:.3g}"), f"<= {m.bound:g}"
-
-
-def _columns(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -197,7 +197,7 @@ class FromScratchClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mis
         some carry large caches (``evolution``'s noise table); the state dict is the
         portable form the protocol promises, and :meth:`__setstate__` rebuilds from it.
         """
-        state: dict[str, Any] = super().__getstate__()
+        state: dict[str, Any] = dict(super().__getstate__())  # a copy: never self.__dict__
         if "model_" in state:
             state["model_"] = {"state_dict": self.model_.state_dict(), "layers": self.layers_}
         return state

@@ -218,15 +218,17 @@ class _RichBars:
         )
 
     def epoch(self, progress: TrainingProgress, epoch: int, loss: float) -> None:
-        self.bars.console.print(
-            f"{progress.label}: epoch {epoch}/{progress.epochs}  loss {loss:.4f}"
-        )
         self.bars.update(self.run, completed=epoch * progress.batches, loss=f"loss {loss:.4f}")
         if epoch < progress.epochs:
             self.bars.reset(self.current, total=progress.batches, loss="")
             self.bars.update(self.current, description=self._name(progress, epoch + 1))
         else:
             self.bars.update(self.current, completed=progress.batches)
+        # printing redraws the bars as last rendered: render them anew first
+        self.bars.refresh()
+        self.bars.console.print(
+            f"{progress.label}: epoch {epoch}/{progress.epochs}  loss {loss:.4f}"
+        )
 
     def stop(self) -> None:
         self.bars.stop()

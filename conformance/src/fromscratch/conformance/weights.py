@@ -51,13 +51,11 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
-from fromscratch.conformance import reference
 from fromscratch.conformance.registry import GROUP, Implementation, discover, select
 from fromscratch.conformance.safetensors_file import SafetensorsError, read, write
 
@@ -67,6 +65,9 @@ ACTIVATIONS: Final = ("relu", "sigmoid", "tanh")
 LOSSES: Final = ("cross_entropy", "bce", "mse")
 DTYPES: Final = ("float32", "float64")
 REQUIRED: Final = ("layers", "activation", "loss", "dtype")
+
+if TYPE_CHECKING:  # torch is imported only by to_torch and TorchModel: it takes seconds
+    import torch
 
 
 class WeightsError(ValueError):
@@ -261,6 +262,8 @@ def build(weights: Weights, impl: Implementation) -> Any:
 
 def to_torch(path: str | os.PathLike[str]) -> torch.nn.Sequential:
     """The equivalent ``torch.nn.Sequential``, built from the file's metadata alone."""
+    from fromscratch.conformance import reference
+
     weights = read_weights(path)
     arch = weights.architecture
     model = reference.sequential(arch.layers, arch.activation, arch.dtype)
@@ -282,6 +285,10 @@ class TorchModel:
         return cls(to_torch(path), read_weights(path).architecture.loss)
 
     def predict_proba(self, X: NDArray[Any]) -> NDArray[np.floating[Any]]:
+        import torch
+
+        from fromscratch.conformance import reference
+
         dtype = next(self.module.parameters()).dtype
         with torch.no_grad():
             logits = self.module(torch.as_tensor(np.asarray(X), dtype=dtype))
