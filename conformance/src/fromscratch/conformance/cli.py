@@ -187,8 +187,6 @@ def columns(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _add_report(sub: Any) -> None:
-    from fromscratch.conformance import report
-
     parser = sub.add_parser(
         "report",
         help="train with the recipes, run every check, write the report (nox -s report)",
@@ -196,8 +194,37 @@ def _add_report(sub: Any) -> None:
         "print the table and write reports/: index.html, report.md with its figures, "
         "results.json and the trained weights. Exit status 1 when a check failed.",
     )
-    report.add_arguments(parser)
-    parser.set_defaults(run=report.main)
+    parser.add_argument("--impl", action="append", help="only this implementation (repeatable)")
+    parser.add_argument("--dataset", action="append", choices=DATASETS, help="only this data set")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="folder to write the report into (default reports)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="re-render index.html and report.md from this results.json, without training",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="train every accuracy check that has a CI subset (MNIST) on it, judged by the "
+        "subset's own threshold and labelled so: minutes, not hours",
+    )
+    parser.add_argument(
+        "--bench", action="store_true", help="run the speed bench first, for the Speed section"
+    )
+    parser.set_defaults(run=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from fromscratch.conformance import report
+
+    return report.main(args)
 
 
 def _add_bench(sub: Any) -> None:

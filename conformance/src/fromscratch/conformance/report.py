@@ -29,7 +29,7 @@ import torch
 
 from fromscratch.conformance import checks
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
-from fromscratch.conformance.commands import UsageError
+from fromscratch.conformance.cli import UsageError
 from fromscratch.conformance.progress import TrainingProgress
 from fromscratch.conformance.registry import Implementation, RegistryError, select
 from fromscratch.conformance.runfacts import run_facts
@@ -404,33 +404,6 @@ def _float_or_none(value: Any) -> float | None:
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``report`` subcommand's options."""
-    parser.add_argument("--impl", action="append", help="only this implementation (repeatable)")
-    parser.add_argument(
-        "--dataset", action="append", choices=get_args(Dataset), help="only this data set"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=OUT, help="folder to write the report into (default reports)"
-    )
-    parser.add_argument(
-        "--from",
-        dest="from_",
-        type=Path,
-        metavar="RESULTS_JSON",
-        help="re-render index.html and report.md from this results.json, without training",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="train every accuracy check that has a CI subset (MNIST) on it, judged by the "
-        "subset's own threshold and labelled so: minutes, not hours",
-    )
-    parser.add_argument(
-        "--bench", action="store_true", help="run the speed bench first, for the Speed section"
-    )
 
 
 def load_results(path: Path) -> dict[str, Any]:
