@@ -22,6 +22,16 @@ FLOOR = 1e-10
 """Error ratios below this (exact agreement included) are drawn at this height on log axes."""
 
 
+LINES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
+"""Line style and marker per implementation, so identical curves (matrix and autograd run
+the same math from the same seed) stay visible on top of each other."""
+
+
+def _style(i: int) -> dict[str, Any]:
+    linestyle, marker = LINES[i % len(LINES)]
+    return {"linestyle": linestyle, "marker": marker, "markersize": 3}
+
+
 def _png(fig: Figure) -> bytes:
     buffer = BytesIO()
     fig.savefig(buffer, format="png", dpi=96, metadata={"Software": None})
@@ -56,10 +66,10 @@ def confusion(matrix: Sequence[Sequence[int]], title: str, label: str = "") -> b
 def learning_curves(runs: Sequence[Mapping[str, Any]], title: str, label: str = "") -> bytes:
     """Training loss and test accuracy per epoch, one line per implementation."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-    for run in runs:
+    for i, run in enumerate(runs):
         epochs = run["epochs"]
-        left.plot(epochs, run["loss"], marker=".", label=run["implementation"])
-        right.plot(epochs, [100 * a for a in run["test_accuracy"]], marker=".")
+        left.plot(epochs, run["loss"], label=run["implementation"], **_style(i))
+        right.plot(epochs, [100 * a for a in run["test_accuracy"]], **_style(i))
     left.set_yscale("log")
     left.set_xlabel("epoch (evolution: one pass of generations over the data)")
     left.set_ylabel("mean training loss")
@@ -75,14 +85,9 @@ def learning_curves(runs: Sequence[Mapping[str, Any]], title: str, label: str = 
 def accuracy_vs_time(runs: Sequence[Mapping[str, Any]], title: str, label: str = "") -> bytes:
     """Test accuracy after each epoch against the training wall time spent so far."""
     fig, ax = plt.subplots(layout="constrained", figsize=(7, 4.2))
-    for run in runs:
-        ax.plot(
-            run["seconds"],
-            [100 * a for a in run["test_accuracy"]],
-            marker="o",
-            markersize=3,
-            label=run["implementation"],
-        )
+    for i, run in enumerate(runs):
+        accuracy = [100 * a for a in run["test_accuracy"]]
+        ax.plot(run["seconds"], accuracy, label=run["implementation"], **_style(i))
     ax.set_xscale("log")
     ax.set_xlabel("training wall time (s, log scale)")
     ax.set_ylabel("test accuracy (%)")
