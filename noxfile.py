@@ -7,7 +7,10 @@
   conformance suite on it alone, every accuracy check in full.
 * ``lint``: ruff (lint and format) and mypy (strict).
 * ``report``: train every installed implementation with its recipes, run every check,
-  print the results table and write ``reports/results.json``.
+  print the results table and write the report under ``reports/``: ``index.html`` (one
+  offline file), ``report.md`` with its figures, ``results.json`` and the trained
+  weights. ``nox -s report -- --quick`` trains the slow checks on CI's subsets (minutes);
+  ``-- --bench`` runs the bench too; ``-- --from reports/results.json`` only re-renders.
 * ``bench``: one MNIST epoch per implementation against torch eager, torch.compile and
   scikit-learn, each in processes of its own, as ratios.
 * ``docs``: refill the READMEs' code blocks from the source files, then build the site
@@ -94,7 +97,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Train with the recipes, run every check, print the table, write reports/results.json."""
+    """Train with the recipes, run every check, write reports/ (index.html, report.md, ...)."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
     session.run("python", "-m", "fromscratch.conformance", "report", *session.posargs)
 

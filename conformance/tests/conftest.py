@@ -24,6 +24,7 @@ Options:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
@@ -34,6 +35,10 @@ from fromscratch.conformance.checks import Measurement
 from fromscratch.conformance.registry import Implementation, RegistryError, select
 from fromscratch.conformance.report import write_json
 from fromscratch.conformance.tolerances import SLOW_ACCURACY, Dataset
+
+# Helpers the report tests import (report_fixture.py, browser.py); pytest runs with
+# --import-mode=importlib, which does not put this folder on the path.
+sys.path.insert(0, str(Path(__file__).parent))
 
 MEASUREMENTS = pytest.StashKey[list[Measurement]]()
 IMPLEMENTATIONS = pytest.StashKey[list[Implementation]]()

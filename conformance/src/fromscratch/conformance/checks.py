@@ -13,10 +13,10 @@ import re
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import torch
@@ -878,46 +878,94 @@ def load(dataset: Dataset, split: str) -> tuple[NDArray[Any], NDArray[np.int64]]
 
 @dataclass
 class Curve:
-    """What the ``callback`` saw, epoch by epoch."""
+    """What the ``callback`` saw, epoch by epoch.
+
+    ``observe(epoch)``, when given, runs after each epoch and returns extra numbers to keep
+    in ``observed`` (the report's test accuracy, only ever looked at, never used to choose
+    anything). Its time is left out of ``seconds``, so the curve times training alone.
+    """
 
     epochs: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    observed: list[dict[str, float]] = field(default_factory=list)
+    observe: Callable[[int], Mapping[str, float]] | None = None
     start: float = field(default_factory=time.perf_counter)
+    paused: float = 0.0
 
     def __call__(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        now = time.perf_counter()
         self.epochs.append(epoch)
         self.loss.append(float(metrics["loss"]))
-        self.seconds.append(time.perf_counter() - self.start)
+        self.seconds.append(now - self.start - self.paused)
+        if self.observe is not None:
+            self.observed.append(dict(self.observe(epoch)))
+            self.paused += time.perf_counter() - now
+
+
+Observer: TypeAlias = Callable[[Any, int], Mapping[str, float]]
+"""``observe(model, epoch)``: numbers to record about ``model`` after an epoch."""
 
 
 def train(
-    impl: Implementation, dataset: Dataset, n_train: int | None = None
+    impl: Implementation,
+    dataset: Dataset,
+    n_train: int | None = None,
+    *,
+    observe: Observer | None = None,
+    callbacks: Sequence[Callable[[int, Mapping[str, float]], None]] = (),
+    fit_options: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> tuple[Any, Curve, float]:
     """Build and fit a model with the implementation's own recipe, on the first ``n_train``
-    training rows (all of them by default); return it, its curve and the wall time of ``fit``."""
+    training rows (all of them by default); return it, its curve and the wall time of ``fit``
+    (without the time ``observe`` took). ``callbacks`` also run after each epoch, and
+    ``fit_options(model)`` adds keyword arguments to ``fit`` (a progress display's
+    ``batch_callback``)."""
     recipe = impl.recipes[dataset]
     X, y = load(dataset, "train")
     if n_train is not None:
         X, y = X[:n_train], y[:n_train]
     model = impl.factory(**recipe["model"])
-    curve = Curve()
-    fit_kwargs = dict(recipe["fit"])
+    curve = Curve(observe=None if observe is None else partial(observe, model))
+
+    def callback(epoch: int, metrics: Mapping[str, float]) -> None:
+        curve(epoch, metrics)
+        for extra in callbacks:
+            extra(epoch, metrics)
+
+    fit_kwargs = {**recipe["fit"], **(fit_options(model) if fit_options else {})}
     start = time.perf_counter()
-    model.fit(X, y, callback=curve, **fit_kwargs)
-    return model, curve, time.perf_counter() - start
+    model.fit(X, y, callback=callback, **fit_kwargs)
+    return model, curve, time.perf_counter() - start - curve.paused
 
 
-def accuracy(impl: Implementation, dataset: Dataset, *, subset: bool = False) -> Measurement:
+def accuracy(
+    impl: Implementation,
+    dataset: Dataset,
+    *,
+    subset: bool = False,
+    observe: Observer | None = None,
+    callbacks: Sequence[Callable[[int, Mapping[str, float]], None]] = (),
+    fit_options: Callable[[Any], Mapping[str, Any]] | None = None,
+    trained: Callable[[Any], None] | None = None,
+) -> Measurement:
     """Test-split accuracy after training with the recipe.
 
     The bound comes from :data:`ACCURACY_THRESHOLDS` for the implementation's kind of
     training. With ``subset=True`` the recipe trains on :data:`SUBSETS` ``[dataset]``'s first
     rows only, is judged by that subset's own threshold, and the case is named
     ``"<dataset>[:n_train]"``; the test split is always the whole of it.
+
+    The report passes ``observe``, ``callbacks`` and ``fit_options`` (see :func:`train`)
+    and gets the trained model through ``trained(model)``; none of them changes what is
+    measured.
     """
     n_train = SUBSETS[dataset].n_train if subset else None
-    model, curve, seconds = train(impl, dataset, n_train)
+    model, curve, seconds = train(
+        impl, dataset, n_train, observe=observe, callbacks=callbacks, fit_options=fit_options
+    )
+    if trained is not None:
+        trained(model)
     X_test, y_test = load(dataset, "test")
     predicted = model.predict(X_test)
     acc = float(np.mean(predicted == y_test))

@@ -188,23 +188,44 @@ def columns(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _add_report(sub: Any) -> None:
-    report = sub.add_parser(
+    parser = sub.add_parser(
         "report",
-        help="train with the recipes, run every check, save JSON (nox -s report)",
+        help="train with the recipes, run every check, write the report (nox -s report)",
         description="Train every selected implementation with its recipes, run every check, "
-        "print the table and write the results as JSON.",
+        "print the table and write reports/: index.html, report.md with its figures, "
+        "results.json and the trained weights. Exit status 1 when a check failed.",
     )
-    report.add_argument("--impl", action="append", help="only this implementation (repeatable)")
-    report.add_argument("--dataset", action="append", choices=DATASETS, help="only this dataset")
-    report.add_argument("--out", type=Path, default=Path("reports/results.json"))
-    report.set_defaults(run=_run_report)
+    parser.add_argument("--impl", action="append", help="only this implementation (repeatable)")
+    parser.add_argument("--dataset", action="append", choices=DATASETS, help="only this data set")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="folder to write the report into (default reports)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="re-render index.html and report.md from this results.json, without training",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="train every accuracy check that has a CI subset (MNIST) on it, judged by the "
+        "subset's own threshold and labelled so: minutes, not hours",
+    )
+    parser.add_argument(
+        "--bench", action="store_true", help="run the speed bench first, for the Speed section"
+    )
+    parser.set_defaults(run=_run_report)
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from fromscratch.conformance.report import report
+    from fromscratch.conformance import report
 
-    datasets = tuple(args.dataset or DATASETS)
-    return 0 if report(_installed(args.impl), datasets, args.out) else 1
+    return report.main(args)
 
 
 def _add_bench(sub: Any) -> None:

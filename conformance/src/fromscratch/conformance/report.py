@@ -7,6 +7,7 @@ suite judges by into ``reports/results.json``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -19,21 +20,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import partial
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import torch
 
+from fromscratch.conformance import checks
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
-from fromscratch.conformance.registry import Implementation
+from fromscratch.conformance.cli import UsageError
+from fromscratch.conformance.progress import TrainingProgress
+from fromscratch.conformance.registry import Implementation, RegistryError, select
+from fromscratch.conformance.runfacts import run_facts
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
+    ES_COSINE_FRACTION,
     SLOW_ACCURACY,
     SUBSETS,
     TOLERANCES,
     Dataset,
+    es_cosine_threshold,
+    es_expected_cosine,
 )
+from fromscratch.conformance.watch import Watch
 
 
 def _label(check: Callable[[], Measurement]) -> tuple[str, str]:
@@ -44,17 +54,29 @@ def _label(check: Callable[[], Measurement]) -> tuple[str, str]:
     return getattr(check, "__name__", "check"), ""
 
 
-def run_checks(impl: Implementation, datasets: tuple[Dataset, ...]) -> list[Measurement]:
-    """Every check of :func:`plan`; a check that raises is recorded as failed, with the error."""
+def run_checks(
+    impl: Implementation,
+    datasets: tuple[Dataset, ...],
+    prepare: Callable[[Callable[[], Measurement]], Callable[[], Measurement]] | None = None,
+) -> list[Measurement]:
+    """Every check of :func:`plan`; a check that raises is recorded as failed, with the error.
+
+    ``prepare(check)``, when given, returns the call to make in its place (the report uses
+    it to watch training and, with ``--quick``, to train on the CI subsets).
+    """
     results = []
     for check in plan(impl, datasets):
         try:
-            results.append(check())
+            results.append((prepare or _same)(check)())
         except Exception as exc:
             name, case = _label(check)
             details = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
             results.append(Measurement(name, impl.name, case, None, None, False, details))
     return results
+
+
+def _same(check: Callable[[], Measurement]) -> Callable[[], Measurement]:
+    return check
 
 
 def summarize(results: Sequence[Measurement]) -> list[dict[str, Any]]:
@@ -94,7 +116,7 @@ def summarize(results: Sequence[Measurement]) -> list[dict[str, Any]]:
 
 def _cells(row: dict[str, Any]) -> tuple[str, str, str]:
     """``worst``, ``bound`` and ``notes`` as the table shows them."""
-    worst, bound = row["worst"], row["bound"]
+    worst, bound = _float_or_none(row["worst"]), row["bound"]
     if worst is None or bound is None:
         return "-", "-", ""
     if "train_seconds" in row:
@@ -158,40 +180,311 @@ def _json_number(value: float | None) -> float | str | None:
     return str(value) if value is not None and math.isinf(value) else value
 
 
-def report(
-    impls: Sequence[Implementation], datasets: tuple[Dataset, ...], out: Path | None
-) -> bool:
-    """Run everything, print the table and failures, write ``out``; True when all passed."""
+# --------------------------------------------------------------------------- the run
+
+SCHEMA_VERSION = 1
+"""Bumped whenever ``results.json`` changes shape; ``results.schema.json`` says which."""
+OUT = Path("reports")
+
+
+def _quick_or_watched(
+    impl: Implementation, quick: bool, trainings: list[dict[str, Any]], out: Path | None
+) -> Callable[[Callable[[], Measurement]], Callable[[], Measurement]]:
+    """The ``prepare`` hook of :func:`run_checks`: the accuracy check trains with a
+    :class:`~fromscratch.conformance.watch.Watch` and a progress display, on the CI subset
+    where ``quick`` and the data set has one; every other check runs unchanged."""
+
+    def prepare(check: Callable[[], Measurement]) -> Callable[[], Measurement]:
+        if not (isinstance(check, partial) and check.func is checks.accuracy):
+            return check
+        dataset: Dataset = check.args[1]
+        # --quick: every accuracy check that has a CI subset (SUBSETS) trains on it, the
+        # full-data ones that CI runs in full too, so the whole report takes minutes.
+        subset = quick and dataset in SUBSETS
+        recipe = impl.recipes[dataset]
+        X_test, y_test = checks.load(dataset, "test")
+        watch = Watch(impl.name, dataset, recipe, X_test, y_test)
+        n_rows = len(checks.load(dataset, "train")[1])
+        if subset:
+            n_rows = min(n_rows, SUBSETS[dataset].n_train)
+        progress = TrainingProgress(
+            int(recipe["fit"]["epochs"]),
+            n_rows=n_rows,
+            batch_size=int(recipe["fit"]["batch_size"]),
+            label=f"{impl.name} {dataset}{' (CI subset)' if subset else ''}",
+        )
+
+        def batch_callback(model: Any) -> dict[str, Any]:
+            """The progress display's per-batch hook, where ``fit`` takes one."""
+            return {k: v for k, v in progress.fit_kwargs(model).items() if k != "callback"}
+
+        def run() -> Measurement:
+            with progress:
+                measured: Measurement = check(
+                    subset=subset,
+                    observe=watch.observe,
+                    callbacks=[progress],
+                    fit_options=batch_callback,
+                    trained=watch.trained,
+                )
+            trainings.append(watch.record(measured, out))
+            return measured
+
+        return run
+
+    return prepare
+
+
+def es_prediction(measurements: Sequence[Measurement]) -> list[dict[str, Any]]:
+    """The predicted ES cosine and its bound against pairs, for each parameter count checked."""
+    sizes = sorted(
+        {int(m.details["n_parameters"]) for m in measurements if "n_parameters" in m.details}
+    )
+    pairs = np.unique(np.geomspace(5, 5000, 40).astype(int)).tolist()
+    return [
+        {
+            "n_parameters": d,
+            "fraction": ES_COSINE_FRACTION,
+            "n_pairs": pairs,
+            "expected": [round(es_expected_cosine(n, d), 6) for n in pairs],
+            "threshold": [round(es_cosine_threshold(n, d), 6) for n in pairs],
+        }
+        for d in sizes
+    ]
+
+
+def read_bench(path: Path) -> dict[str, Any]:
+    """The speed section's source: ``bench.json`` if the bench has run, else why not."""
+    hint = "run `fromscratch bench` (nox -s bench), or `fromscratch report --bench`"
+    if not path.exists():
+        return {"source": str(path), "data": None, "note": f"{path} was not found: {hint}."}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return {"source": str(path), "data": None, "note": f"{path} is unreadable ({exc}): {hint}."}
+    if not isinstance(data, dict):
+        return {"source": str(path), "data": None, "note": f"{path} is not a JSON object: {hint}."}
+    when = (
+        data.get("environment", {}).get("date")
+        if isinstance(data.get("environment"), dict)
+        else None
+    )
+    note = f"The bench ran on {when}." if when else "The bench did not record its date."
+    return {"source": str(path), "data": data, "note": note}
+
+
+def collect(
+    impls: Sequence[Implementation],
+    datasets: tuple[Dataset, ...],
+    *,
+    quick: bool = False,
+    out: Path | None = OUT,
+    command: str = "fromscratch report",
+) -> dict[str, Any]:
+    """Run every check on every implementation and return ``results.json``'s content.
+
+    Trained weights are saved under ``out`` as they come; nothing else is written here.
+    """
+    start = time.perf_counter()
     results: list[Measurement] = []
+    trainings: list[dict[str, Any]] = []
     for impl in impls:
-        start = time.perf_counter()
+        begun = time.perf_counter()
         print(f"{impl.name}: running the checks ...", flush=True)
-        measured = run_checks(impl, datasets)
+        measured = run_checks(impl, datasets, _quick_or_watched(impl, quick, trainings, out))
         results += measured
         failed = sum(not m.passed for m in measured)
         print(
             f"{impl.name}: {len(measured) - failed} passed, {failed} failed "
-            f"in {time.perf_counter() - start:.1f} s",
+            f"in {time.perf_counter() - begun:.1f} s",
             flush=True,
         )
     rows = summarize(results)
+    run = run_facts()
+    run["seeds"] = {
+        "recipes": {
+            i.name: {d: i.recipes[d]["model"].get("seed") for d in datasets} for i in impls
+        },
+        "checks": "each case draws its data from a generator seeded by the CRC-32 of its id; "
+        "torch reference models by the same seed; ES estimates with seed 0",
+    }
+    run["wall_seconds"] = round(time.perf_counter() - start, 2)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "quick": quick,
+        "command": command,
+        "passed": all(m.passed for m in results),
+        "run": run,
+        "implementations": [
+            {
+                "name": i.name,
+                "training": i.training,
+                "estimates_gradient": i.estimates_gradient,
+                "module": i.factory.__module__,
+            }
+            for i in impls
+        ],
+        "datasets": list(datasets),
+        "higher_is_better": sorted(HIGHER_IS_BETTER),
+        "tolerances": {k: asdict(v) for k, v in TOLERANCES.items()},
+        "accuracy_thresholds": ACCURACY_THRESHOLDS,
+        "ci_subsets": {
+            "slow_accuracy": SLOW_ACCURACY,
+            "subsets": {k: asdict(v) for k, v in SUBSETS.items()},
+        },
+        "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
+        "measurements": [m.to_json() for m in results],
+        "trainings": trainings,
+        "es_prediction": es_prediction(results),
+        "bench": read_bench((out or OUT) / "bench.json"),
+    }
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically: a temp file beside ``path``, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(results: dict[str, Any], out: Path) -> list[Path]:
+    """Write ``index.html``, ``report.md`` and its ``figures/`` under ``out`` from ``results``
+    alone; return the paths written."""
+    from fromscratch.conformance import render_html, render_markdown, sections
+
+    document = sections.build(results)
+    written = []
+    for name, png in document.figures.items():
+        path = out / render_markdown.FIGURES / f"{name}.png"
+        write_bytes(path, png)
+        written.append(path)
+    for name, text in (
+        ("index.html", render_html.render(document)),
+        ("report.md", render_markdown.render(document)),
+    ):
+        write_bytes(out / name, text.encode())
+        written.append(out / name)
+    return written
+
+
+def report(
+    impls: Sequence[Implementation],
+    datasets: tuple[Dataset, ...],
+    out: Path | None = OUT,
+    *,
+    quick: bool = False,
+    command: str | None = None,
+) -> bool:
+    """Run everything, print the table and failures, write the report under ``out``;
+    True when all passed."""
+    command = command or "fromscratch report" + (" --quick" if quick else "")
+    results = collect(impls, datasets, quick=quick, out=out, command=command)
     print()
-    print(format_table(rows))
-    failures = [m for m in results if not m.passed]
-    for m in failures:
-        print(f"FAILED {m.implementation}: {m.describe()}", file=sys.stderr)
+    print(format_table(results["summary"]))
+    for m in results["measurements"]:
+        if not m["passed"]:
+            described = Measurement(**{**m, "value": _float_or_none(m["value"])}).describe()
+            print(f"FAILED {m['implementation']}: {described}", file=sys.stderr)
     if out is not None:
-        payload = {
-            "environment": environment(),
-            "tolerances": {k: asdict(v) for k, v in TOLERANCES.items()},
-            "accuracy_thresholds": ACCURACY_THRESHOLDS,
-            "ci_subsets": {
-                "slow_accuracy": SLOW_ACCURACY,
-                "subsets": {k: asdict(v) for k, v in SUBSETS.items()},
-            },
-            "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
-            "measurements": [m.to_json() for m in results],
-        }
-        write_json(out, payload)
-        print(f"\nwrote {out}")
-    return not failures
+        write_json(out / "results.json", results)
+        for path in [out / "results.json", *render(results, out)]:
+            if path.suffix != ".png":
+                print(f"wrote {path}")
+    return bool(results["passed"])
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """A results.json, checked against ``results.schema.json``; UsageError names what is wrong."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"--from {path}: cannot read it ({exc.strerror or exc})") from exc
+    try:
+        results = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--from {path}: not valid JSON, damaged or truncated? ({exc})") from exc
+    problem = schema_problem(results)
+    if problem:
+        raise UsageError(f"--from {path}: does not match results.schema.json: {problem}")
+    return dict(results)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ``results.json``, shipped with the package."""
+    text = resources.files("fromscratch.conformance").joinpath("results.schema.json").read_text()
+    return dict(json.loads(text))
+
+
+def schema_problem(results: Any) -> str:
+    """'' when ``results`` matches the schema, else the first problem and where it is."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(schema()).iter_errors(results))
+    if error is None:
+        return ""
+    where = "".join(f"[{p!r}]" for p in error.absolute_path) or "the top level"
+    return f"at {where}: {error.message}"
+
+
+def _select(args: argparse.Namespace) -> list[Implementation]:
+    try:
+        impls = select(args.impl)
+    except RegistryError as exc:
+        raise UsageError(str(exc)) from exc
+    if not impls:
+        raise UsageError("no implementation is installed (see docs/protocol.md)")
+    return impls
+
+
+def _run_bench(impls: list[Implementation], out: Path) -> None:
+    """``fromscratch bench`` with its own defaults, writing ``bench.json`` beside the report.
+    A failed bench is said and the report goes on; a bench.json it left behind from an
+    earlier run is moved aside, so the speed section never shows stale ratios as new."""
+    from fromscratch.conformance import cli
+
+    path = out / "bench.json"
+    argv = ["bench", "--out", str(path), *[a for i in impls for a in ("--impl", i.name)]]
+    print("running the bench (--bench) ...", flush=True)
+    if cli.main(argv) != 0 and path.exists():
+        path.replace(path.with_name("bench.failed.json"))
+        print(f"the bench failed; its old {path.name} is now bench.failed.json", file=sys.stderr)
+
+
+def main(args: argparse.Namespace) -> int:
+    """``fromscratch report``: 0 when every check passed, 1 when one failed. A bad argument
+    or input file raises :class:`UsageError` (the command line prints it, exit status 2)."""
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file; give the folder to write the report to")
+    if args.from_ is not None:
+        if args.impl or args.dataset or args.quick or args.bench:
+            raise UsageError(
+                "--from re-renders a finished run: it takes no --impl, --dataset, --quick "
+                "or --bench"
+            )
+        results = load_results(args.from_)
+        for path in render(results, args.out):
+            if path.suffix != ".png":
+                print(f"wrote {path}")
+        return 0 if results["passed"] else 1
+    impls = _select(args)
+    datasets = tuple(dict.fromkeys(args.dataset or get_args(Dataset)))
+    if args.bench:
+        _run_bench(impls, args.out)
+    command = "fromscratch report" + "".join(
+        f" {flag}" for flag, on in (("--quick", args.quick), ("--bench", args.bench)) if on
+    )
+    return 0 if report(impls, datasets, args.out, quick=args.quick, command=command) else 1
