@@ -428,6 +428,61 @@ class Tensor:
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
+    def var(
+        self,
+        dim: int | Sequence[int] | None = None,
+        *,
+        correction: float = 1,
+        keepdim: bool = False,
+    ) -> Tensor:
+        return ops.var(self, dim, correction, keepdim)
+
+    def std(
+        self,
+        dim: int | Sequence[int] | None = None,
+        *,
+        correction: float = 1,
+        keepdim: bool = False,
+    ) -> Tensor:
+        return ops.std(self, dim, correction, keepdim)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return ops.cumsum(self, dim)
+
+    def cumprod(self, dim: int) -> Tensor:
+        return ops.cumprod(self, dim)
+
+    def softmax(self, dim: int) -> Tensor:
+        from .nn.functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from .nn.functional import log_softmax
+
+        return log_softmax(self, dim)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``x.where(c, y)`` is ``where(c, x, y)``: keep ``x`` where ``c`` holds."""
+        return ops.where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return ops.gather(self, dim, index)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)``, as in torch."""
         if dim is None:
@@ -436,6 +491,10 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         if dim is None:
+            if self.data.size == 0:
+                raise RuntimeError(
+                    "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+                )
             return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
         return ops.max_dim(self, dim, keepdim).indices
 

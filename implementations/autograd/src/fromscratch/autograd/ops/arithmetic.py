@@ -117,9 +117,19 @@ def pow(a: Any, b: Any) -> Tensor:
 
     At the edges we follow torch: :math:`\bar{a} = 0` where :math:`b = 0` (the constant 1
     does not move), and :math:`\bar{b} = 0` where :math:`a = 0` and :math:`b \ge 0`
-    (:math:`0^b` is constant there, although :math:`\ln 0 = -\infty`).
+    (:math:`0^b` is constant there, although :math:`\ln 0 = -\infty`). Integers follow
+    torch too: to a negative Python integer they are refused, and to a negative integer
+    tensor they give what integer arithmetic can hold (see :func:`_integer_power`).
     """
+    scalar_exponent = isinstance(b, int) and not isinstance(b, bool)
     a, b = operands(a, b)
+    if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iu" and (b.data < 0).any():
+        if scalar_exponent:
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed: {a.data.dtype} tensor "
+                f"to the power {int(b.data)}; convert the base with .double() or .float() first"
+            )
+        return _integer_power(a, b)
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = a.data**b.data
@@ -139,6 +149,25 @@ def pow(a: Any, b: Any) -> Tensor:
         return dL_da, dL_db
 
     return Tensor._make(out, (a, b), backward, "PowBackward")
+
+
+def _integer_power(a: Tensor, b: Tensor) -> Tensor:
+    r"""``a ** b`` for integer tensors with some negative exponents, as torch computes it.
+
+    :math:`a^b` for :math:`b < 0` is the integer part of :math:`1 / a^{|b|}`: 1 for
+    :math:`a = 1`, :math:`\pm 1` for :math:`a = -1` (by the parity of :math:`b`), and 0 for
+    every other base, 0 included (torch does not raise there). Integers carry no gradient.
+    """
+    try:
+        A, B = np.broadcast_arrays(a.data, b.data)
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+    dtype = np.result_type(a.data, b.data)
+    if dtype == np.bool_:
+        dtype = np.dtype(np.int64)
+    positive = np.where(B >= 0, A.astype(dtype) ** np.abs(B).astype(dtype), 0)
+    negative = np.where(A == 1, 1, np.where(A == -1, np.where(B % 2 == 0, 1, -1), 0))
+    return Tensor._wrap(np.where(B >= 0, positive, negative).astype(dtype))
 
 
 def neg(a: Tensor) -> Tensor:
