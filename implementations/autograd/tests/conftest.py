@@ -16,7 +16,6 @@ visited exactly by ``exact``), and calls torch refuses (we must raise the same t
 from __future__ import annotations
 
 import math
-
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -299,7 +298,10 @@ def clamp_bounds(draw: st.DrawFn, space: Space) -> Case:
         bounds = [s[draw(st.integers(0, len(s))) :] for _ in range(2)]
         return Case((s, *(tuple(1 if draw(st.booleans()) else n for n in b) for b in bounds)))
     low, high = draw(st.sampled_from([(-0.5, 0.7), (-1.0, 1.0), (0.25, 0.3)]))
-    params = {"min": None if kind == "max only" else low, "max": None if kind == "min only" else high}
+    params = {
+        "min": None if kind == "max only" else low,
+        "max": None if kind == "min only" else high,
+    }
     return Case((s,), params)
 
 
@@ -308,7 +310,7 @@ def more_entries_than_correction(case: Case) -> bool:
     (s,) = case.shapes
     dim = case.params["dim"]
     dims = range(len(s)) if dim is None else (dim,) if isinstance(dim, int) else dim
-    return math.prod(s[d] for d in dims) > case.params["correction"]
+    return math.prod(s[d] if s else 1 for d in dims) > case.params["correction"]
 
 
 @st.composite
@@ -531,7 +533,7 @@ def at_dim_edges(draw: st.DrawFn, cases: st.SearchStrategy[Case], dims: tuple[st
     for name in dims:
         if name == "dims":
             params[name] = draw(permutation_edge(ndim))
-        elif isinstance(params.get(name), tuple) or params.get(name) is None and name == "dim":
+        elif isinstance(params.get(name), tuple) or (params.get(name) is None and name == "dim"):
             params[name] = draw(many_dims_edge(ndim))
         else:
             params[name] = draw(single_dim_edge(ndim))
@@ -539,8 +541,9 @@ def at_dim_edges(draw: st.DrawFn, cases: st.SearchStrategy[Case], dims: tuple[st
 
 
 @st.composite
-def with_int_and_bool(draw: st.DrawFn, cases: st.SearchStrategy[Case]) -> Case:
-    """The case with some floating inputs made int64 or bool (torch may accept or refuse)."""
+def with_int_and_bool(draw: st.DrawFn, cases: st.SearchStrategy[Case], one: bool) -> Case:
+    """The case with some floating inputs made int64 or bool (torch may accept or refuse);
+    with ``one``, all of them the same."""
     case = draw(cases)
     n = len(case.shapes)
     fixed = case.dtypes or ("float64",) * n
@@ -551,6 +554,8 @@ def with_int_and_bool(draw: st.DrawFn, cases: st.SearchStrategy[Case]) -> Case:
     floats = [i for i in range(n) if fixed[i] == "float64"]
     if floats and all(chosen[i] == "float64" for i in floats):
         chosen[draw(st.sampled_from(floats))] = draw(st.sampled_from(["int64", "bool"]))
+    if one and floats:
+        chosen = [chosen[floats[0]] if i in floats else chosen[i] for i in range(n)]
     return Case(case.shapes, case.params, tuple(chosen))
 
 
@@ -580,6 +585,9 @@ class Op:
     """The parameters that name dimensions (``dim``, ``dim0``, ``dims``...)."""
     keepdim: bool = False
     """Whether the op takes ``keepdim``."""
+    one_dtype: bool = False
+    """Whether the int/bool class gives every input one dtype (torch's einsum accepts mixed
+    dtypes or not depending on how it contracts; ours promotes)."""
 
     @property
     def cases(self) -> st.SearchStrategy[Case]:
@@ -604,7 +612,7 @@ class Op:
             spaces = st.one_of(self.cases, self.shapes(ZERO_D), self.shapes(SIZE_0))
             return spaces.map(lambda c: Case(c.shapes, {**c.params, "keepdim": True}, c.dtypes))
         if edge == "int/bool":
-            return with_int_and_bool(self.cases)
+            return with_int_and_bool(self.cases, self.one_dtype)
         raise ValueError(f"unknown edge class {edge!r}; expected one of {EDGE_CLASSES}")
 
     def make_inputs(self, rng: np.random.Generator, case: Case) -> Arrays:
@@ -989,6 +997,7 @@ OPS: Final[list[Op]] = [
         lambda *xs, equation: ag.einsum(equation, *xs),
         lambda *xs, equation: torch.einsum(equation, *xs),
         einsum_shapes,
+        one_dtype=True,
         invalid=(Case(((2, 3), (4, 5)), {"equation": "ij,jk->ik"}),),
     ),
     # softmax as tensor methods

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .tensor import Tensor
+from .tensor import Array, Tensor
 
 _generator = np.random.default_rng()
 
@@ -72,11 +72,13 @@ def arange(
         raise RuntimeError("arange(): step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(
-            f"arange(): upper bound {end} and lower bound {start} inconsistent with step sign {step}"
+            f"arange(): upper bound {end} and lower bound {start} inconsistent with step "
+            f"sign {step}"
         )
     integers = all(isinstance(v, int | np.integer) for v in (start, end, step))
     n = max(int(np.ceil((end - start) / step)), 0)
-    values = start + np.arange(n, dtype=np.int64 if integers else np.float64) * step
+    steps: Array = np.arange(n, dtype=np.int64 if integers else np.float64)
+    values = start + steps * step
     if dtype is None:
         dtype = np.int64 if integers else np.float32
     return Tensor(values, dtype=dtype, requires_grad=requires_grad)

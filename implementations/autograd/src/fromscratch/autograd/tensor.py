@@ -499,10 +499,10 @@ class Tensor:
         return ops.max_dim(self, dim, keepdim).indices
 
     def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, _shape_arg(shape))
+        return ops.reshape(self, _shape_arg(shape, "reshape"))
 
     def view(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, _shape_arg(shape))
+        return ops.reshape(self, _shape_arg(shape, "view"))
 
     def flatten(self) -> Tensor:
         return ops.reshape(self, (-1,))
@@ -515,7 +515,7 @@ class Tensor:
         return ops.transpose(self, dim0, dim1)
 
     def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, _shape_arg(dims))
+        return ops.permute(self, _shape_arg(dims, "permute"))
 
     @property
     def T(self) -> Tensor:
@@ -532,8 +532,11 @@ class Tensor:
         return ops.to_dtype(self, np.dtype(dtype))
 
 
-def _shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean shape (2, 3), as in torch."""
+def _shape_arg(args: tuple[Any, ...], method: str) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean shape (2, 3), as in torch;
+    ``reshape()`` with nothing is refused, as torch does (``reshape(())`` is a 0-d shape)."""
+    if not args:
+        raise TypeError(f"{method}() missing 1 required positional argument: the shape or dims")
     if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
         return tuple(int(n) for n in args[0])
     return tuple(int(n) for n in args)

@@ -14,6 +14,7 @@ matrix of integer labels :math:`y`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,13 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     Each of these is computed only when its input requires a gradient: the first layer
     of a network never needs :math:`\bar{x}`, the gradient with respect to the data.
     """
+    if len({t.data.dtype for t in (x, W, b) if t is not None}) > 1:
+        raise RuntimeError(
+            "linear(): input, weight and bias must have the same dtype, got "
+            + ", ".join(str(t.data.dtype) for t in (x, W, b) if t is not None)
+        )
+    if x.data.dtype == np.bool_:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     if W.data.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != W.data.shape[1]:
         raise RuntimeError(
             f"linear(): input of shape {x.shape} cannot be multiplied by weight of shape "
@@ -70,8 +78,9 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
         parents = (x, W, b)
 
     def backward(dL_dz: Array) -> list[Array | None]:
-        x2 = x.data.reshape(-1, x.data.shape[-1])
-        dL_dz2 = dL_dz.reshape(-1, dL_dz.shape[-1])
+        rows = x.data.size // max(x.data.shape[-1], 1)  # not -1: a size-0 shape is ambiguous
+        x2 = x.data.reshape(rows, x.data.shape[-1])
+        dL_dz2 = dL_dz.reshape(rows, dL_dz.shape[-1])
         grads: list[Array | None] = [
             dL_dz @ W.data if x.requires_grad else None,
             dL_dz2.T @ x2 if W.requires_grad else None,
@@ -89,7 +98,7 @@ def _log_softmax_parts(z: Array, axis: int) -> tuple[Array, Array, Array]:
     Subtracting the maximum along ``axis`` changes nothing mathematically (it cancels in
     the ratio) but keeps every exponent :math:`\le 0`, so ``exp`` cannot overflow.
     """
-    shifted = z - z.max(axis=axis, keepdims=True)
+    shifted = z - z.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: size-0 input
     e = np.exp(shifted)
     return shifted, e, e.sum(axis=axis, keepdims=True)
 
@@ -104,6 +113,7 @@ def softmax(x: Tensor, dim: int) -> Tensor:
         \bar{x} = s \odot \Big(\bar{s} - \sum_j \bar{s}_j s_j\Big)
     """
     axis = ops.normalize_dim(dim, x.data.ndim)
+    _floating_only("softmax_lastdim_kernel_impl", x)
     _, e, total = _log_softmax_parts(x.data, axis)
     s = e / total
 
@@ -123,8 +133,10 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
         \bar{x} = \bar{o} - s \sum_i \bar{o}_i
     """
     axis = ops.normalize_dim(dim, x.data.ndim)
+    _floating_only("log_softmax_lastdim_kernel_impl", x)
     shifted, e, total = _log_softmax_parts(x.data, axis)
-    out = shifted - np.log(total)
+    with np.errstate(divide="ignore"):  # a sum over no classes is 0
+        out = shifted - np.log(total)
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (dL_dout - (e / total) * dL_dout.sum(axis=axis, keepdims=True),)
@@ -132,12 +144,13 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
     return Tensor._make(out, (x,), backward, "LogSoftmaxBackward")
 
 
-def _float_target(target: Any, input: Tensor) -> Tensor:
-    """``target`` as a tensor; integer or boolean labels become the input's float dtype."""
-    t = ops.as_tensor(target, input)
-    if t.data.dtype.kind != "f":
-        return Tensor._wrap(t.data.astype(input.data.dtype))
-    return t
+def _floating_only(kernel: str, x: Tensor) -> None:
+    """torch has no integer or boolean kernel for the softmax family and the losses."""
+    if x.data.dtype.kind != "f":
+        name = {"int64": "Long", "bool": "Bool", "int32": "Int"}.get(
+            str(x.data.dtype), x.data.dtype
+        )
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 
 
 def _check_reduction(reduction: str) -> None:
@@ -146,13 +159,18 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _reduce(loss: Array, reduction: str) -> tuple[Array, Any]:
-    """The reduced loss and the factor each element's gradient gets (1/count for mean)."""
+    """The reduced loss and the factor each element's gradient gets (1/count for mean).
+
+    The mean over no elements is NaN, as in torch.
+    """
     if reduction == "none":
         return loss, 1
     total = np.asarray(loss.sum(), dtype=loss.dtype)
     if reduction == "sum":
         return total, 1
-    return np.asarray(total / max(loss.size, 1), dtype=loss.dtype), 1 / max(loss.size, 1)
+    if not loss.size:
+        return np.asarray(np.nan, dtype=loss.dtype), 1
+    return np.asarray(total / loss.size, dtype=loss.dtype), 1 / loss.size
 
 
 def cross_entropy(
@@ -189,10 +207,12 @@ def cross_entropy(
     :func:`_soft_cross_entropy`), so its gradients follow from theirs.
     """
     _check_reduction(reduction)
-    if input.data.ndim == 0:
-        raise IndexError("cross_entropy(): expected input with a class dimension, got a 0-d tensor")
-    class_dim = 0 if input.data.ndim == 1 else 1
     y = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.data.ndim == 0:
+        error = IndexError if y.dtype.kind == "f" else RuntimeError  # torch's two messages
+        raise error("cross_entropy(): expected input with a class dimension, got a 0-d tensor")
+    class_dim = 0 if input.data.ndim == 1 else 1
+    _floating_only("log_softmax_lastdim_kernel_impl", input)
     C = input.data.shape[class_dim]
     plain = weight is None and label_smoothing == 0.0 and y.dtype.kind in "iu"
     plain = plain and not 0 <= ignore_index < C  # else a valid label may be ignored
@@ -255,7 +275,8 @@ def _classes_last(input: Tensor, y: Array) -> tuple[Array, Array, Callable[[Arra
     def restore(dL_dz2: Array) -> Array:
         return np.moveaxis(dL_dz2.reshape(moved.shape), -1, class_dim)
 
-    return moved.reshape(-1, z.shape[class_dim]), y.reshape(-1), restore
+    m = prod(expected)  # not -1: a size-0 shape is ambiguous
+    return moved.reshape(m, z.shape[class_dim]), y.reshape(m), restore
 
 
 def _same(dL_dz2: Array) -> Array:
@@ -291,21 +312,21 @@ def _soft_cross_entropy(
     w_shape = [1] * input.data.ndim
     w_shape[class_dim] = C
     w = None if weight is None else ops.as_tensor(weight, input).reshape(tuple(w_shape))
+    dtype = input.data.dtype
     eps = label_smoothing
-    if (isinstance(target, Tensor) and target.data.dtype.kind == "f") or (
-        not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"
-    ):
+    share = eps / C if C else float("nan")  # the smoothing each class gets
+    if np.asarray(target.data if isinstance(target, Tensor) else target).dtype.kind == "f":
         t = ops.as_tensor(target, input)
         if t.data.shape != input.data.shape:
             raise RuntimeError(
                 f"probability target of shape {t.shape} must have the input's shape {input.shape}"
             )
-        q = t * (1 - eps) + eps / C if eps else t
+        q = t * (1 - eps) + share if eps else t
         losses = -(q * log_p if w is None else q * w * log_p).sum(dim=class_dim)
         if reduction == "none":
             return losses
         total = losses.sum()
-        return total if reduction == "sum" else total / max(losses.data.size, 1)
+        return total if reduction == "sum" else total / losses.data.size  # none: NaN
     nll = nll_loss(log_p, target, weight, ignore_index, reduction)
     if not eps:
         return nll
@@ -317,8 +338,10 @@ def _soft_cross_entropy(
     elif reduction == "mean":
         safe = np.where(y != ignore_index, y, 0)
         w_y = np.ones(y.shape) if weight is None else ops.as_tensor(weight).data[safe]
-        smooth = smooth.sum() / float((w_y * kept.data).sum())
-    return nll * (1 - eps) + smooth * (eps / C)
+        total_weight = np.asarray((w_y * kept.data).sum(), dtype=dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # no kept rows: NaN, as torch
+            smooth = smooth.sum() / Tensor._wrap(total_weight)
+    return nll * (1 - eps) + smooth * share
 
 
 def nll_loss(
@@ -343,7 +366,8 @@ def nll_loss(
     """
     _check_reduction(reduction)
     if input.data.ndim == 0:
-        raise IndexError("nll_loss(): expected input with a class dimension, got a 0-d tensor")
+        raise ValueError("nll_loss(): expected input with 1 or more dimensions, got a 0-d tensor")
+    _floating_only("nll_loss_out_frame", input)
     y_full = np.asarray(target.data if isinstance(target, Tensor) else target)
     x, y, restore = _classes_last(input, y_full)
     n, k = x.shape
@@ -356,7 +380,7 @@ def nll_loss(
         w_y = kept.astype(x.dtype)
     else:
         w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
-        if w.shape != (k,):
+        if w.shape != (k,) or (not k and y.size):
             raise RuntimeError(
                 f"weight tensor should be defined for all {k} classes, got {w.shape}"
             )
@@ -408,8 +432,14 @@ def binary_cross_entropy_with_logits(
         \frac{\partial \ell}{\partial y} = -z
     """
     _check_reduction(reduction)
+    _floating_only("binary_cross_entropy_with_logits", input)
     z = input.data
-    y_t = _float_target(target, input)
+    y_t = ops.as_tensor(target, input)
+    if y_t.data.dtype.kind != "f":
+        raise RuntimeError(
+            f"result type {z.dtype} can't be cast to the desired output type {y_t.data.dtype}: "
+            "binary_cross_entropy_with_logits needs floating targets (use .float())"
+        )
     y = y_t.data
     if y.shape != z.shape:
         raise ValueError(f"Target size ({y.shape}) must be the same as input size ({z.shape})")
@@ -441,8 +471,14 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     saturates.
     """
     _check_reduction(reduction)
+    _floating_only("binary_cross_entropy", input)
     p = input.data
-    y_t = _float_target(target, input)
+    y_t = ops.as_tensor(target, input)
+    if y_t.data.dtype != p.dtype:
+        raise RuntimeError(
+            f"Found dtype {y_t.data.dtype} but expected {p.dtype}: binary_cross_entropy needs "
+            "the target in the input's dtype"
+        )
     y = y_t.data
     if y.shape != p.shape:
         raise ValueError(f"Target size ({y.shape}) must be the same as input size ({p.shape})")
@@ -475,9 +511,11 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         \bar{x} = \frac{2 \bar{L}}{m} (x - t), \qquad \bar{t} = -\bar{x}
     """
     _check_reduction(reduction)
-    t = _float_target(target, input)
+    t = ops.as_tensor(target, input)
+    if input.data.dtype.kind != "f" and t.data.dtype.kind != "f":
+        _floating_only("mse_cpu", input)
     try:
-        diff = input.data - t.data
+        diff = ops.arithmetic.promoted(input.data - t.data, input, t)
     except ValueError as exc:
         raise ops.broadcast.broadcast_error(exc, input.shape, t.shape) from None
     out, scale = _reduce(diff * diff, reduction)

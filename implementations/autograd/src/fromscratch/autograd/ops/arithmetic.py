@@ -12,8 +12,20 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Array, Tensor
+from ..tensor import Array, Tensor, bool_, float32
 from .broadcast import broadcast_error, operands, unbroadcast
+
+
+def promoted(out: Array, a: Tensor, b: Tensor) -> Array:
+    """``out`` in torch's result dtype where NumPy's differs.
+
+    torch lets a floating operand set the dtype (an int64 tensor times a float32 one is
+    float32; NumPy makes it float64), and divides integers into its default float32.
+    """
+    if out.dtype.kind != "f" or out.dtype == a.data.dtype or out.dtype == b.data.dtype:
+        return out  # the common case, float32 with float32: nothing to decide
+    floats = [t.data.dtype for t in (a, b) if t.data.dtype.kind == "f"]
+    return out.astype(floats[0] if len(floats) == 1 else float32)
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -26,7 +38,7 @@ def add(a: Any, b: Any) -> Tensor:
     """
     a, b = operands(a, b)
     try:
-        out = a.data + b.data
+        out = promoted(a.data + b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -47,8 +59,13 @@ def sub(a: Any, b: Any) -> Tensor:
         \bar{a} = \bar{o}, \qquad \bar{b} = -\bar{o}
     """
     a, b = operands(a, b)
+    if a.data.dtype == bool_ or b.data.dtype == bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     try:
-        out = a.data - b.data
+        out = promoted(a.data - b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -70,7 +87,7 @@ def mul(a: Any, b: Any) -> Tensor:
     """
     a, b = operands(a, b)
     try:
-        out = a.data * b.data
+        out = promoted(a.data * b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -94,7 +111,7 @@ def div(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or nan, as torch
-            out = a.data / b.data
+            out = promoted(a.data / b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -123,6 +140,8 @@ def pow(a: Any, b: Any) -> Tensor:
     """
     scalar_exponent = isinstance(b, int) and not isinstance(b, bool)
     a, b = operands(a, b)
+    if a.data.dtype == bool_ and b.data.dtype == bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iu" and (b.data < 0).any():
         if scalar_exponent:
             raise RuntimeError(
@@ -132,12 +151,17 @@ def pow(a: Any, b: Any) -> Tensor:
         return _integer_power(a, b)
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = a.data**b.data
+            out = promoted(a.data**b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
     def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
         A, B = a.data, b.data
+        if a.requires_grad and B.dtype == bool_:  # torch's backward forms b - 1 and refuses
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported: the "
+                "gradient of a ** b needs b - 1; give the exponent a numeric dtype"
+            )
         dL_da = dL_db = None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if a.requires_grad:
@@ -172,6 +196,11 @@ def _integer_power(a: Tensor, b: Tensor) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     r"""Negation, :math:`o = -a`, so :math:`\bar{a} = -\bar{o}`."""
+    if a.data.dtype == bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (-dL_dout,)

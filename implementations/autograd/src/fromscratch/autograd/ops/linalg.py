@@ -27,6 +27,18 @@ from .broadcast import operands, unbroadcast
 def matmul(a: Any, b: Any) -> Tensor:
     r""":math:`O = A B` over the last two dimensions (see the module docs)."""
     a, b = operands(a, b)
+    if a.data.dtype == np.bool_ and b.data.dtype == np.bool_:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    if a.data.dtype != b.data.dtype:
+        raise RuntimeError(
+            f"expected both operands of matmul to have the same dtype, got {a.data.dtype} "
+            f"and {b.data.dtype}; convert one with .to(dtype)"
+        )
+    if a.data.ndim == 0 or b.data.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.data.ndim}D "
+            f"and {b.data.ndim}D"
+        )
     try:
         out = np.matmul(a.data, b.data)
     except ValueError:
@@ -80,8 +92,13 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if "->" not in equation:  # implicit output: the letters used once, in order
         letters = "".join(subscripts)
         output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    arrays = [x.data for x in xs]
+    if arrays and arrays[0].dtype == np.bool_ and len(arrays) > 1:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    if arrays and arrays[0].dtype == np.bool_ and set(inputs) - set(output + ","):
+        arrays = [a.astype(np.int64) if a.dtype == np.bool_ else a for a in arrays]  # sums count
     try:
-        out = np.asarray(np.einsum(f"{inputs}->{output}", *(x.data for x in xs)))
+        out = np.asarray(np.einsum(f"{inputs}->{output}", *arrays))
     except ValueError as exc:
         raise RuntimeError(f"einsum(): {exc} (equation {equation!r})") from None
 

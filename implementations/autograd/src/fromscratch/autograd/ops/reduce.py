@@ -44,12 +44,19 @@ def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False
 def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     r""":math:`o = \frac{1}{m} \sum_{i \in \text{dims}} x_i` over :math:`m` entries, so
     :math:`\bar{x}_i = \bar{o} / m`."""
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {x.data.dtype}"
+        )
     axes = normalize_dims(dim, x.data.ndim)
     m = prod(x.data.shape[a] for a in axes)
-    out = np.asarray(x.data.mean(axis=axes, keepdims=keepdim))
+    with np.errstate(invalid="ignore", divide="ignore"):  # over no entries: NaN, as torch
+        out = np.asarray(x.data.sum(axis=axes, keepdims=keepdim) / x.data.dtype.type(m))
 
     def backward(dL_dout: Array) -> tuple[Array]:
-        return (np.broadcast_to(_restore(dL_dout, axes, keepdim) / m, x.data.shape),)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (np.broadcast_to(_restore(dL_dout, axes, keepdim) / m, x.data.shape),)
 
     return Tensor._make(out, (x,), backward, "MeanBackward")
 

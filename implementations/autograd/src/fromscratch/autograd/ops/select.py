@@ -60,6 +60,8 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo = None if min is None else as_tensor(min, x)
     hi = None if max is None else as_tensor(max, x)
+    if x.data.dtype == np.bool_ and all(t is None or t.data.dtype == np.bool_ for t in (lo, hi)):
+        raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
     out = x.data
     try:
         if lo is not None:
@@ -71,6 +73,9 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     out = np.asarray(out)
     if out is x.data:
         out = out.copy()
+    if out.dtype.kind == "f" and x.data.dtype.kind != "f":  # an int tensor, float bounds
+        floats = [t.data.dtype for t in (lo, hi) if t is not None and t.data.dtype.kind == "f"]
+        out = out.astype(floats[0])
     above = np.zeros((), dtype=bool) if lo is None else x.data < lo.data
     below = np.zeros((), dtype=bool) if hi is None else x.data > hi.data
 
@@ -107,6 +112,10 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
             f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
         )
     v = as_tensor(value, x)
+    if v.requires_grad and x.data.dtype.kind != "f":
+        raise RuntimeError(
+            f"Autograd not support dtype: {x.data.dtype} (masked_fill of a non-float tensor)"
+        )
     if v.data.ndim != 0:
         raise RuntimeError(
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -132,7 +141,8 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
-    r"""Entries picked along ``dim``: for ``dim=1``, :math:`o_{ijk} = x_{i,\,\text{index}_{ijk},\,k}`.
+    r"""Entries picked along ``dim``; for ``dim=1``,
+    :math:`o_{ijk} = x_{i,\,\text{index}_{ijk},\,k}`.
 
     ``index`` has ``x``'s number of dimensions and is no larger than ``x`` outside
     ``dim``. An entry picked several times gets all its gradients (a scatter-add):

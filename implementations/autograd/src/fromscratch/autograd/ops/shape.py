@@ -58,6 +58,8 @@ def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     r"""Swap two dimensions; swapping them again is the backward."""
     i, j = normalize_dim(dim0, x.data.ndim), normalize_dim(dim1, x.data.ndim)
+    if x.data.ndim == 0:  # torch accepts dims 0 and -1 of a scalar: nothing to swap
+        return x[()]
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (np.swapaxes(dL_dout, i, j),)
@@ -77,8 +79,6 @@ def _index_part(part: Any) -> Any:
         part = np.asarray(part) if part else np.zeros(0, dtype=np.int64)
     if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
         return int(part)
-    if isinstance(part, slice) and part.step is not None and part.step <= 0:
-        raise ValueError(f"step must be greater than zero, got slice step {part.step}")
     return part
 
 
@@ -99,13 +99,15 @@ def _split_index(key: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[Any, ...] 
         for p in parts
         if p is not None and p is not Ellipsis
     )
-    ellipses = sum(p is Ellipsis for p in parts)
-    if ellipses > 1:
+    if sum(p is Ellipsis for p in parts) > 1:  # torch's answers here are inconsistent
         raise IndexError("an index can only have a single ellipsis ('...')")
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    for p in parts:
+        if isinstance(p, slice) and p.step is not None and p.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice step {p.step}")
     fill = [slice(None)] * (ndim - consumed)
-    if ellipses:
+    if any(p is Ellipsis for p in parts):
         at = next(i for i, p in enumerate(parts) if p is Ellipsis)
         parts = parts[:at] + fill + parts[at + 1 :]
     else:
@@ -126,6 +128,22 @@ def _split_index(key: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[Any, ...] 
     return tuple(basic), tuple(advanced)
 
 
+def _within(advanced: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """Index arrays clipped into their dimensions' range, for an empty tensor only.
+
+    torch reads no entry of an empty tensor, so it checks no index into a non-empty
+    dimension of one: ``zeros(3, 0, 2)[:, :, [5]]`` is a (3, 0, 1) tensor, not an error.
+    An index into a dimension of size 0 is still refused.
+    """
+    clipped, dim = [], 0
+    for part in advanced:
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu" and shape[dim]:
+            part = np.clip(part, -shape[dim], shape[dim] - 1)
+        clipped.append(part)
+        dim += np.ndim(part) if np.asarray(part).dtype == np.bool_ else 1
+    return tuple(clipped)
+
+
 def getitem(x: Tensor, key: Any) -> Tensor:
     r"""Indexing, ``x[key]``, with torch's rules: basic (integers, slices, ``None``,
     ``...``) and advanced (integer or boolean arrays, lists), in any mix.
@@ -143,7 +161,13 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     basic, advanced = _split_index(key, x.data.ndim)
     out = x.data[(*basic, ...)]  # the trailing ... keeps even a 0-d result a view
     if advanced is not None:
-        out = out[advanced]
+        try:
+            out = out[advanced]
+        except IndexError:
+            if out.size:
+                raise
+            advanced = _within(advanced, out.shape)
+            out = out[advanced]
     out = np.asarray(out)
 
     def backward(dL_dout: Array) -> tuple[Array]:
@@ -163,6 +187,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     parts = tuple(tensors)
     if not parts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    for k, t in enumerate(parts):
+        if t.data.ndim == 0:
+            raise RuntimeError(
+                f"zero-dimensional tensor (at position {k}) cannot be concatenated; "
+                "use stack, or unsqueeze it first"
+            )
     axis = normalize_dim(dim, parts[0].data.ndim)
     try:
         out = np.concatenate([t.data for t in parts], axis=axis)
@@ -230,16 +260,15 @@ def pad(
     for k in range(len(amounts) // 2):
         d = x.data.ndim - 1 - k
         left, right = amounts[2 * k], amounts[2 * k + 1]
-        size = shape[d] + left + right
-        if size < 0:
+        kept = shape[d] + min(left, 0) + min(right, 0)  # negative pads crop, one side each
+        if shape[d] + min(left, 0) < 0 or kept < 0:
             raise RuntimeError(
-                f"The input size {shape[d]}, plus negative padding {left} and {right} resulted "
-                f"in a negative output size, which is invalid. Check dimension {d} of your input."
+                f"narrow(): length must be non-negative: padding ({left}, {right}) crops more "
+                f"than the {shape[d]} entries of dimension {d}"
             )
-        kept = max(shape[d] - max(-left, 0) - max(-right, 0), 0)
         inside[d] = slice(max(-left, 0), max(-left, 0) + kept)
         block[d] = slice(max(left, 0), max(left, 0) + kept)
-        shape[d] = size
+        shape[d] = kept + max(left, 0) + max(right, 0)
     fill = 0 if value is None else value
     out = np.full(shape, fill, dtype=x.data.dtype)
     out[tuple(block)] = x.data[tuple(inside)]
