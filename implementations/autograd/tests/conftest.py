@@ -357,7 +357,7 @@ def pad_shapes(draw: st.DrawFn, space: Space) -> Case:
     for d in range(k):
         size = s[-1 - d] if d < len(s) else 1
         left = draw(st.integers(-size // 2, 3))
-        amounts += [left, draw(st.integers(-(size + left) // 2 if size + left > 0 else 0, 3))]
+        amounts += [left, draw(st.integers(-((size + min(left, 0)) // 2), 3))]
     return Case((s,), {"pad": tuple(amounts), "value": draw(st.sampled_from([None, 0.0, -1.5]))})
 
 
@@ -586,8 +586,9 @@ class Op:
     keepdim: bool = False
     """Whether the op takes ``keepdim``."""
     one_dtype: bool = False
-    """Whether the int/bool class gives every input one dtype (torch's einsum accepts mixed
-    dtypes or not depending on how it contracts; ours promotes)."""
+    """Whether the int/bool class gives every input one dtype: torch's matmul and einsum
+    accept mixed dtypes or not, with one error type or another, depending on the path
+    their kernels take (ours refuses, with a RuntimeError, and promotes, respectively)."""
 
     @property
     def cases(self) -> st.SearchStrategy[Case]:
@@ -779,6 +780,7 @@ OPS: Final[list[Op]] = [
         lambda a, b: a @ b,
         lambda a, b: a @ b,
         matmul_shapes,
+        one_dtype=True,
         invalid=(Case(((2, 3), (2, 3))), Case(((3,), (4,))), Case(((2, 3), (4,)))),
     ),
     # shapes

@@ -326,7 +326,8 @@ def _soft_cross_entropy(
         if reduction == "none":
             return losses
         total = losses.sum()
-        return total if reduction == "sum" else total / losses.data.size  # none: NaN
+        rows = input.data.size / C if C else float("nan")  # torch's count; no classes: NaN
+        return total if reduction == "sum" else total / rows
     nll = nll_loss(log_p, target, weight, ignore_index, reduction)
     if not eps:
         return nll
