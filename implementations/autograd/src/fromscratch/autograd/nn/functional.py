@@ -59,12 +59,12 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     Each of these is computed only when its input requires a gradient: the first layer
     of a network never needs :math:`\bar{x}`, the gradient with respect to the data.
     """
-    if len({t.data.dtype for t in (x, W, b) if t is not None}) > 1:
+    if x.data.dtype != W.data.dtype or (b is not None and b.data.dtype != W.data.dtype):
         raise RuntimeError(
             "linear(): input, weight and bias must have the same dtype, got "
             + ", ".join(str(t.data.dtype) for t in (x, W, b) if t is not None)
         )
-    if x.data.dtype == np.bool_:
+    if W.data.dtype == np.bool_:
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     if W.data.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != W.data.shape[1]:
         raise RuntimeError(
@@ -98,7 +98,9 @@ def _log_softmax_parts(z: Array, axis: int) -> tuple[Array, Array, Array]:
     Subtracting the maximum along ``axis`` changes nothing mathematically (it cancels in
     the ratio) but keeps every exponent :math:`\le 0`, so ``exp`` cannot overflow.
     """
-    shifted = z - z.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: size-0 input
+    if not z.size:  # nothing to normalise (and max has no identity)
+        return z.copy(), z.copy(), np.zeros_like(z.sum(axis=axis, keepdims=True))
+    shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return shifted, e, e.sum(axis=axis, keepdims=True)
 

@@ -91,8 +91,10 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     if not dims:
         return tuple(range(ndim))
-    named = [normalize_dim(d, ndim) for d in dims]
-    for axis in named:
-        if named.count(axis) > 1:
+    named: list[int] = []
+    for d in dims:  # in torch's order: each dim checked for range, then for a repeat
+        axis = normalize_dim(d, ndim)
+        if axis in named:
             raise RuntimeError(f"dim {axis} appears multiple times in the list of dims {dims}")
+        named.append(axis)
     return tuple(sorted(named)) if ndim else ()

@@ -132,14 +132,15 @@ def var(
     _floating("var", x)
     axes = normalize_dims(dim, x.data.ndim)
     m = prod(x.data.shape[a] for a in axes)
-    c = correction
+    c = min(correction, m)  # torch: no fewer than 0 degrees of freedom, m - c >= 0
     deviation = x.data - x.data.mean(axis=axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):  # m <= c: inf or nan, as torch
         out = np.asarray((deviation * deviation).sum(axis=axes, keepdims=keepdim) / (m - c))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (_restore(dL_dout, axes, keepdim) * (2 * deviation / (m - c)),)
+            # torch's backward keeps m - c as it is, even where the forward clamped it
+            return (_restore(dL_dout, axes, keepdim) * (2 * deviation / (m - correction)),)
 
     return Tensor._make(out, (x,), backward, "VarBackward")
 
@@ -159,15 +160,16 @@ def std(
     _floating("std", x)
     axes = normalize_dims(dim, x.data.ndim)
     m = prod(x.data.shape[a] for a in axes)
-    c = correction
+    c = min(correction, m)  # torch: no fewer than 0 degrees of freedom, m - c >= 0
     deviation = x.data - x.data.mean(axis=axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         o = np.sqrt((deviation * deviation).sum(axis=axes, keepdims=True) / (m - c))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         with np.errstate(divide="ignore", invalid="ignore"):
-            dL_dvar = np.where(o == 0, 0, _restore(dL_dout, axes, keepdim) / ((m - c) * o))
-            return (dL_dvar * deviation,)
+            upstream = _restore(dL_dout, axes, keepdim)
+            per_deviation = np.where(o == 0, 0, upstream / ((m - correction) * o))
+            return (per_deviation * deviation,)
 
     out = o if keepdim else o.reshape(_dropped(x.data.shape, axes))
     return Tensor._make(out, (x,), backward, "StdBackward")
