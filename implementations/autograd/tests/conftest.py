@@ -15,6 +15,8 @@ visited exactly by ``exact``), and calls torch refuses (we must raise the same t
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -33,6 +35,8 @@ from fromscratch.autograd.nn import functional as F
 TOLERANCES: Final[dict[str, dict[str, float]]] = {
     # One op, forward or backward, against torch in float64: round-off only.
     "vs_torch": {"rtol": 1e-7, "atol": 1e-10},
+    # A float32 result (an integer input made floating, as torch does): round-off of float32.
+    "float32_result": {"rtol": 1e-6, "atol": 1e-7},
     # Central differences with h = 1e-6 in float64: truncation ~h^2, cancellation ~1e-16/h.
     "central_difference": {"rtol": 1e-5, "atol": 1e-7},
     # N optimizer steps against torch.optim in float64: round-off only.
@@ -63,100 +67,150 @@ Shape = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Case:
-    """One call of an op: the input shapes and the keyword parameters."""
+    """One call of an op: the input shapes, the keyword parameters, and the input dtypes
+    (empty: every input as the op's inputs make it, float64 unless they say otherwise)."""
 
     shapes: tuple[Shape, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    dtypes: tuple[str, ...] = ()
 
 
-sizes = st.integers(1, 4)
+@dataclass(frozen=True)
+class Space:
+    """Where a draw's shapes come from: ordinary sizes 1 to 4, or one edge class.
+
+    Every case strategy below takes a space, so that the same strategy draws the
+    ordinary cases and the 0-d and size-0 edge classes.
+    """
+
+    name: str
+    low: int = 1
+    high: int = 4
+    zero_d: bool = False
+    """Every shape is ``()``, whatever the op expects: torch decides what is valid."""
+    empty: bool = False
+    """Sizes from 0, and every shape drawn by :meth:`shape` has a dimension of size 0."""
+
+    def sizes(self) -> st.SearchStrategy[int]:
+        return st.integers(self.low, self.high)
+
+    def shape(self, min_ndim: int = 0, max_ndim: int = 3) -> st.SearchStrategy[Shape]:
+        if self.zero_d:
+            return st.just(())
+        plain = st.lists(self.sizes(), min_size=min_ndim, max_size=max_ndim).map(tuple)
+        if not self.empty:
+            return plain
+        nonempty = st.lists(self.sizes(), min_size=max(min_ndim, 1), max_size=max(max_ndim, 1))
+        return st.tuples(nonempty, st.integers(0, 3)).map(
+            lambda drawn: tuple(
+                0 if i == drawn[1] % len(drawn[0]) else n for i, n in enumerate(drawn[0])
+            )
+        )
 
 
-def shape(min_ndim: int = 0, max_ndim: int = 3) -> st.SearchStrategy[Shape]:
-    return st.lists(sizes, min_size=min_ndim, max_size=max_ndim).map(tuple)
+ORDINARY = Space("ordinary")
+ZERO_D = Space("0-d", zero_d=True)
+SIZE_0 = Space("size-0", low=0, high=3, empty=True)
+
+Cases = Callable[[Space], st.SearchStrategy[Case]]
 
 
 @st.composite
-def broadcastable(draw: st.DrawFn, n: int = 2) -> Case:
+def broadcastable(draw: st.DrawFn, space: Space, n: int = 2) -> Case:
     """``n`` shapes that broadcast together: a common shape with leading dimensions
     dropped and some sizes turned into 1, independently per operand."""
-    full = draw(shape())
+    full = draw(space.shape())
     shapes = []
     for _ in range(n):
         drop = draw(st.integers(0, len(full)))
-        own = tuple(1 if draw(st.booleans()) else s for s in full[drop:])
+        own = tuple(1 if draw(st.booleans()) and s else s for s in full[drop:])
         shapes.append(own)
     return Case(tuple(shapes))
 
 
-def unary(min_ndim: int = 0) -> st.SearchStrategy[Case]:
-    return shape(min_ndim).map(lambda s: Case((s,)))
+def unary(space: Space, min_ndim: int = 0) -> st.SearchStrategy[Case]:
+    return space.shape(min_ndim).map(lambda s: Case((s,)))
+
+
+def dim_of(ndim: int) -> st.SearchStrategy[int]:
+    """A valid dim of a tensor with ``ndim`` dimensions (0-d tensors accept 0 and -1)."""
+    return st.integers(-max(ndim, 1), max(ndim, 1) - 1)
 
 
 @st.composite
-def reduction(draw: st.DrawFn) -> Case:
-    s = draw(shape(1))
+def reduction(draw: st.DrawFn, space: Space, correction: bool = False) -> Case:
+    s = draw(space.shape(1))
     ndim = len(s)
     dim = draw(
         st.one_of(
             st.none(),
-            st.integers(-ndim, ndim - 1),
-            st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple),
+            dim_of(ndim),
+            st.lists(
+                st.integers(0, max(ndim - 1, 0)), min_size=1, max_size=max(ndim, 1), unique=True
+            ).map(tuple),
         )
     )
-    return Case((s,), {"dim": dim, "keepdim": draw(st.booleans())})
+    params = {"dim": dim, "keepdim": draw(st.booleans())}
+    if correction:
+        params["correction"] = draw(st.sampled_from([0, 1, 2, 0.5]))
+    return Case((s,), params)
 
 
 @st.composite
-def along_dim(draw: st.DrawFn, keepdim: bool = False) -> Case:
-    s = draw(shape(1))
-    params: dict[str, Any] = {"dim": draw(st.integers(-len(s), len(s) - 1))}
+def along_dim(draw: st.DrawFn, space: Space, keepdim: bool = False) -> Case:
+    s = draw(space.shape(1))
+    params: dict[str, Any] = {"dim": draw(dim_of(len(s)))}
     if keepdim:
         params["keepdim"] = draw(st.booleans())
     return Case((s,), params)
 
 
 @st.composite
-def matmul_shapes(draw: st.DrawFn) -> Case:
+def matmul_shapes(draw: st.DrawFn, space: Space) -> Case:
     """Matrix products with NumPy's rules: 1-D operands and broadcast batch dimensions."""
-    n, k, m = draw(sizes), draw(sizes), draw(sizes)
+    if space.zero_d:
+        return Case(((), draw(st.sampled_from([(), (3,), (2, 3)]))))
+    n, k, m = draw(space.sizes()), draw(space.sizes()), draw(space.sizes())
     left = draw(st.sampled_from(["vector", "matrix", "batch"]))
     right = draw(st.sampled_from(["vector", "matrix", "batch"]))
-    batch = draw(shape(1, 2))
+    batch = draw(space.shape(1, 2))
     a = {"vector": (k,), "matrix": (n, k), "batch": (*batch, n, k)}[left]
-    b_batch = tuple(1 if draw(st.booleans()) else s for s in batch)
+    b_batch = tuple(1 if draw(st.booleans()) and s else s for s in batch)
     b = {"vector": (k,), "matrix": (k, m), "batch": (*b_batch, k, m)}[right]
     return Case((a, b))
 
 
 @st.composite
-def reshape_shapes(draw: st.DrawFn) -> Case:
-    s = draw(shape(1))
+def reshape_shapes(draw: st.DrawFn, space: Space) -> Case:
+    s = draw(space.shape(1))
     size = int(np.prod(s))
-    target = draw(st.sampled_from([(size,), (-1,), tuple(reversed(s)), (1, size), (-1, s[-1])]))
+    last = s[-1] if s else 1
+    target = draw(st.sampled_from([(size,), (-1,), tuple(reversed(s)), (1, size), (-1, last)]))
+    if size == 0 and target == (-1, 0):
+        target = (0, -1, 1)  # -1 next to a 0 is ambiguous: torch refuses it, we test that elsewhere
     return Case((s,), {"shape": target})
 
 
 @st.composite
-def permute_shapes(draw: st.DrawFn) -> Case:
-    s = draw(shape(1, 4))
+def permute_shapes(draw: st.DrawFn, space: Space) -> Case:
+    s = draw(space.shape(1, 4))
     return Case((s,), {"dims": tuple(draw(st.permutations(range(len(s)))))})
 
 
 @st.composite
-def transpose_shapes(draw: st.DrawFn) -> Case:
-    s = draw(shape(2, 4))
-    dims = st.integers(-len(s), len(s) - 1)
+def transpose_shapes(draw: st.DrawFn, space: Space) -> Case:
+    s = draw(space.shape(2, 4))
+    dims = dim_of(len(s))
     return Case((s,), {"dim0": draw(dims), "dim1": draw(dims)})
 
 
 @st.composite
-def basic_index(draw: st.DrawFn) -> Case:
+def basic_index(draw: st.DrawFn, space: Space) -> Case:
     """Slices (any start, stop, positive step) and integers, dimension by dimension."""
-    s = draw(shape(1))
+    s = draw(space.shape(1))
     key: list[Any] = []
     for size in s:
-        if draw(st.booleans()):
+        if draw(st.booleans()) and size:
             key.append(draw(st.integers(-size, size - 1)))
         else:
             start = draw(st.one_of(st.none(), st.integers(-size, size)))
@@ -166,45 +220,179 @@ def basic_index(draw: st.DrawFn) -> Case:
 
 
 @st.composite
-def gather_index(draw: st.DrawFn) -> Case:
+def gather_index(draw: st.DrawFn, space: Space) -> Case:
     """An integer array index into the first dimension, repeats likely (np.add.at)."""
-    s = draw(shape(1))
-    index = draw(st.lists(st.integers(-s[0], s[0] - 1), min_size=1, max_size=6))
+    s = draw(space.shape(1))
+    first = s[0] if s else 1
+    index = draw(st.lists(st.integers(-first, max(first - 1, 0)), min_size=1, max_size=6))
     return Case((s,), {"key": np.array(index)})
 
 
 @st.composite
-def cat_shapes(draw: st.DrawFn, same: bool = False) -> Case:
-    s = draw(shape(1))
-    dim = draw(st.integers(-len(s), len(s) - 1))
+def cat_shapes(draw: st.DrawFn, space: Space, same: bool = False) -> Case:
+    s = draw(space.shape(1))
+    dim = draw(dim_of(len(s)))
     shapes = []
     for _ in range(draw(st.integers(1, 3))):
         own = list(s)
-        if not same:
-            own[dim] = draw(sizes)
+        if not same and own:
+            own[dim] = draw(space.sizes())
         shapes.append(tuple(own))
     bound = len(s) + 1 if same else len(s)
-    return Case(tuple(shapes), {"dim": draw(st.integers(-bound, bound - 1)) if same else dim})
+    return Case(tuple(shapes), {"dim": draw(dim_of(bound)) if same else dim})
 
 
 @st.composite
-def classification(draw: st.DrawFn, k: int | None = None) -> Case:
-    n = draw(st.integers(1, 6))
-    k = k if k is not None else draw(st.integers(2, 5))
-    return Case(((n, k), (n,)), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+def classification(draw: st.DrawFn, space: Space) -> Case:
+    """Logits (N, C), (N, C, d...) or unbatched (C,), against labels or probabilities."""
+    params: dict[str, Any] = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    logits = draw(space.shape(1, 4))
+    if len(logits) == 1 and not space.zero_d:
+        labels: Shape = ()
+    else:
+        labels = logits[:1] + logits[2:]
+    if draw(st.booleans()):
+        params["target"] = "probabilities"
+        labels = logits
+    return Case((logits, labels), params)
 
 
 @st.composite
-def pairs_same_shape(draw: st.DrawFn) -> Case:
-    s = draw(shape(1))
+def cross_entropy_options(draw: st.DrawFn, space: Space) -> Case:
+    """:func:`classification` with class weights, ``ignore_index`` and label smoothing."""
+    case = draw(classification(space))
+    params = dict(case.params)
+    classes = (
+        case.shapes[0][1] if len(case.shapes[0]) > 1 else case.shapes[0][0] if case.shapes[0] else 1
+    )
+    if draw(st.booleans()):
+        params["weight"] = classes
+    if draw(st.booleans()):
+        params["label_smoothing"] = draw(st.sampled_from([0.1, 0.25, 1.0]))
+    if draw(st.booleans()) and params.get("target") != "probabilities" and classes > 1:
+        params["ignore_index"] = draw(st.integers(0, max(classes - 1, 0)))
+    return Case(case.shapes, params)
+
+
+@st.composite
+def pairs_same_shape(draw: st.DrawFn, space: Space) -> Case:
+    s = draw(space.shape(1))
     return Case((s, s), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
 
 
 @st.composite
-def linear_shapes(draw: st.DrawFn) -> Case:
-    lead = draw(shape(1, 2))
-    n_in, n_out = draw(sizes), draw(sizes)
+def linear_shapes(draw: st.DrawFn, space: Space) -> Case:
+    lead = draw(space.shape(1, 2))
+    n_in, n_out = draw(space.sizes()), draw(space.sizes())
+    if space.zero_d:
+        return Case(((), (n_out, n_in), (n_out,)))
     return Case(((*lead, n_in), (n_out, n_in), (n_out,)))
+
+
+@st.composite
+def clamp_bounds(draw: st.DrawFn, space: Space) -> Case:
+    """Bounds as numbers, one side missing, or tensors that broadcast to the input."""
+    s = draw(space.shape())
+    kind = draw(st.sampled_from(["numbers", "min only", "max only", "tensors"]))
+    if kind == "tensors":
+        bounds = [s[draw(st.integers(0, len(s))) :] for _ in range(2)]
+        return Case((s, *(tuple(1 if draw(st.booleans()) else n for n in b) for b in bounds)))
+    low, high = draw(st.sampled_from([(-0.5, 0.7), (-1.0, 1.0), (0.25, 0.3)]))
+    params = {
+        "min": None if kind == "max only" else low,
+        "max": None if kind == "min only" else high,
+    }
+    return Case((s,), params)
+
+
+def over_no_dims(case: Case) -> bool:
+    """``dim=()``: torch's var and std reduce over every entry but their backward divides
+    by :math:`1 - c` (the size of no dims) instead of :math:`m - c`."""
+    return case.params.get("dim") in ((), [])
+
+
+def more_entries_than_correction(case: Case) -> bool:
+    """var and std over m entries with correction c are finite only for m > c."""
+    (s,) = case.shapes
+    dim = case.params["dim"]
+    dims = range(len(s)) if dim is None else (dim,) if isinstance(dim, int) else dim
+    return math.prod(s[d] if s else 1 for d in dims) > case.params["correction"]
+
+
+@st.composite
+def where_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Condition, input and other, broadcasting; the condition is drawn as a mask."""
+    case = draw(broadcastable(space, 3))
+    return Case(case.shapes, {}, ("bool", "float64", "float64"))
+
+
+@st.composite
+def masked_fill_shapes(draw: st.DrawFn, space: Space) -> Case:
+    s = draw(space.shape())
+    mask = s[draw(st.integers(0, len(s))) :]
+    value = draw(st.sampled_from([-1.5, 0.0, 2.0, "tensor"]))
+    if value == "tensor":  # a 0-d tensor value, which gets a gradient
+        return Case((s, mask, ()), {}, ("float64", "bool", "float64"))
+    return Case((s, mask), {"value_kind": value}, ("float64", "bool"))
+
+
+@st.composite
+def gather_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """``index`` of the input's rank, no larger outside ``dim``; drawn as an int64 input."""
+    s = draw(space.shape(1))
+    dim = draw(dim_of(len(s)))
+    axis = dim % max(len(s), 1)
+    index = tuple(
+        draw(st.integers(space.low, 4)) if d == axis else draw(st.integers(min(space.low, n), n))
+        for d, n in enumerate(s)
+    )
+    return Case((s, index), {"dim": dim}, ("float64", "index"))
+
+
+@st.composite
+def triangle_shapes(draw: st.DrawFn, space: Space) -> Case:
+    return Case((draw(space.shape(2, 4)),), {"diagonal": draw(st.integers(-3, 3))})
+
+
+@st.composite
+def pad_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Pads for up to every dimension, negative ones (crops) included, and a fill value."""
+    s = draw(space.shape(1))
+    k = draw(st.integers(1, max(len(s), 1)))
+    amounts = []
+    for d in range(k):
+        size = s[-1 - d] if d < len(s) else 1
+        left = draw(st.integers(-size // 2, 3))
+        amounts += [left, draw(st.integers(-((size + min(left, 0)) // 2), 3))]
+    return Case((s,), {"pad": tuple(amounts), "value": draw(st.sampled_from([None, 0.0, -1.5]))})
+
+
+EINSUMS = (
+    ("ij,jk->ik", 2),  # matrix product
+    ("ij->ji", 1),  # transpose
+    ("ij->", 1),  # sum of everything
+    ("ij->j", 1),  # column sums
+    ("ii->i", 1),  # diagonal
+    ("ii", 1),  # trace, implicit output
+    ("i,i->", 2),  # dot product
+    ("i,j->ij", 2),  # outer product
+    ("bij,bjk->bik", 2),  # batched matrix product
+    ("ijk,ik->j", 2),
+    ("ij,jk,kl->il", 3),  # a chain of three
+    ("iij,jk->ik", 2),  # a diagonal inside a product
+)
+
+
+@st.composite
+def einsum_shapes(draw: st.DrawFn, space: Space) -> Case:
+    equation, n = draw(st.sampled_from(EINSUMS))
+    if space.zero_d:
+        return Case(((),) * n, {"equation": equation})
+    letters = {c: draw(space.sizes()) for c in equation if c.isalpha()}
+    if space.empty and 0 not in letters.values():
+        letters[draw(st.sampled_from(sorted(letters)))] = 0
+    subscripts = equation.partition("->")[0].split(",")
+    return Case(tuple(tuple(letters[c] for c in sub) for sub in subscripts), {"equation": equation})
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -221,9 +409,27 @@ def away_from_zero(rng: np.random.Generator, s: Shape) -> NDArray[np.float64]:
     return np.asarray(uniform(rng, s, 0.5, 2.0) * rng.choice([-1.0, 1.0], size=s))
 
 
+def class_count(case: Case) -> int:
+    logits = case.shapes[0]
+    return logits[1] if len(logits) > 1 else logits[0] if logits else 1
+
+
 def labels_input(rng: np.random.Generator, case: Case) -> Arrays:
+    """Logits, and integer labels, or probabilities where ``target="probabilities"``."""
     logits, targets = case.shapes
-    return [uniform(rng, logits, -4, 4), rng.integers(0, logits[-1], size=targets)]
+    if case.params.get("target") == "probabilities":
+        return [uniform(rng, logits, -4, 4), uniform(rng, targets, 0.0, 1.0)]
+    k = class_count(case)
+    labels = rng.integers(0, max(k, 1), size=targets)
+    ignored = case.params.get("ignore_index")
+    if labels.size and (labels == ignored).all():  # keep one label: a mean over none is NaN
+        labels.reshape(-1)[0] = (ignored + 1) % k
+    return [uniform(rng, logits, -4, 4), labels]
+
+
+def log_probabilities_input(rng: np.random.Generator, case: Case) -> Arrays:
+    scores, labels = labels_input(rng, case)
+    return [scores - 4.5, labels]
 
 
 def probabilities_input(rng: np.random.Generator, case: Case) -> Arrays:
@@ -246,17 +452,134 @@ def power_input(rng: np.random.Generator, case: Case) -> Arrays:
     return [uniform(rng, a, 0.5, 2.0), uniform(rng, b, -2, 2)]
 
 
+def clamp_input(rng: np.random.Generator, case: Case) -> Arrays:
+    """The input, and bounds below and above 0 where they are tensors, each entry of the
+    input at least 1e-3 from every bound (central differences must not cross one)."""
+    x = uniform(rng, case.shapes[0], -2, 2)
+    bounds = (
+        [uniform(rng, case.shapes[1], -1.5, -0.2), uniform(rng, case.shapes[2], 0.2, 1.5)]
+        if len(case.shapes) == 3
+        else []
+    )
+    if case.params.get("min") is not None:
+        bounds.append(np.asarray(case.params["min"]))
+    if case.params.get("max") is not None:
+        bounds.append(np.asarray(case.params["max"]))
+    for bound in bounds:
+        try:
+            close = np.abs(x - bound) < 1e-3
+        except ValueError:  # shapes torch refuses too
+            continue
+        if close.shape == x.shape:
+            x = np.where(close, x + 3e-3, x)
+    return [x, *([] if len(case.shapes) < 3 else bounds[:2])]
+
+
+def gather_input(rng: np.random.Generator, case: Case) -> Arrays:
+    """The input, and an int64 index into its ``dim`` (repeats likely)."""
+    s, index = case.shapes
+    axis = case.params["dim"] % max(len(s), 1)
+    size = s[axis] if s else 1
+    return [uniform(rng, s, -2, 2), rng.integers(0, max(size, 1), size=index)]
+
+
+def cumprod_input(rng: np.random.Generator, case: Case) -> Arrays:
+    """Factors in +-[0.5, 2]: running products stay of order 1."""
+    return [away_from_zero(rng, case.shapes[0])]
+
+
+def cast(rng: np.random.Generator, x: NDArray[Any], dtype: str) -> NDArray[Any]:
+    """A floating input redrawn as ``dtype`` (int64 in [-3, 3], or bool); others stay."""
+    if x.dtype.kind != "f" or dtype == "float64":
+        return x
+    if dtype == "int64":
+        return rng.integers(-3, 4, size=x.shape)
+    if dtype == "bool":
+        return np.asarray(rng.random(x.shape) < 0.5)
+    raise ValueError(f"unknown dtype {dtype!r} in a case")
+
+
+# ----------------------------------------------------------------------------- edge classes
+
+EDGE_CLASSES: Final = ("0-d", "size-0", "dims", "keepdim", "int/bool")
+"""Drawn for every op where the op has the argument (dims, keepdim), against torch in
+float64: each case matches torch's output, dtype and gradients, or raises what torch
+raises. ``dims`` draws ``dim=()``, negative, repeated and out-of-range dims."""
+
+
+def single_dim_edge(ndim: int) -> st.SearchStrategy[int]:
+    """A negative dim, or one just out of range on either side."""
+    n = max(ndim, 1)
+    return st.one_of(st.integers(-n, -1), st.sampled_from([n, -n - 1]))
+
+
+def many_dims_edge(ndim: int) -> st.SearchStrategy[Any]:
+    """``()``, ``[]``, one dim, or a list with repeats, negatives and out-of-range dims
+    (the same dim spelled both ways, ``(d, d - ndim)``, among them)."""
+    n = max(ndim, 1)
+    return st.one_of(
+        st.sampled_from([(), []]),
+        single_dim_edge(ndim),
+        st.lists(st.integers(-n - 1, n), min_size=1, max_size=n + 1).map(tuple),
+        st.integers(0, n - 1).map(lambda d: (d, d - n)),
+    )
+
+
+def permutation_edge(ndim: int) -> st.SearchStrategy[tuple[int, ...]]:
+    """Orders of the dims with repeats, negatives, out-of-range dims, or a wrong length."""
+    n = max(ndim, 1)
+    return st.lists(st.integers(-n - 1, n), min_size=max(ndim - 1, 0), max_size=ndim + 1).map(tuple)
+
+
+@st.composite
+def at_dim_edges(draw: st.DrawFn, cases: st.SearchStrategy[Case], dims: tuple[str, ...]) -> Case:
+    case = draw(cases)
+    ndim = len(case.shapes[0])
+    params = dict(case.params)
+    for name in dims:
+        if name == "dims":
+            params[name] = draw(permutation_edge(ndim))
+        elif isinstance(params.get(name), tuple) or (params.get(name) is None and name == "dim"):
+            params[name] = draw(many_dims_edge(ndim))
+        else:
+            params[name] = draw(single_dim_edge(ndim))
+    return Case(case.shapes, params, case.dtypes)
+
+
+@st.composite
+def with_int_and_bool(
+    draw: st.DrawFn, cases: st.SearchStrategy[Case], one: bool, kinds: tuple[str, ...]
+) -> Case:
+    """The case with some floating inputs made int64 or bool (torch may accept or refuse);
+    with ``one``, all of them the same."""
+    case = draw(cases)
+    n = len(case.shapes)
+    fixed = case.dtypes or ("float64",) * n
+    chosen = [
+        fixed[i] if fixed[i] != "float64" else draw(st.sampled_from([*kinds, "float64"]))
+        for i in range(n)
+    ]
+    floats = [i for i in range(n) if fixed[i] == "float64"]
+    if floats and all(chosen[i] == "float64" for i in floats):
+        chosen[draw(st.sampled_from(floats))] = draw(st.sampled_from(kinds))
+    if one and floats:
+        chosen = [chosen[floats[0]] if i in floats else chosen[i] for i in range(n)]
+    return Case(case.shapes, case.params, tuple(chosen))
+
+
 # ----------------------------------------------------------------------------- the table
 
 
 @dataclass(frozen=True)
 class Op:
-    """One op: ours and torch's, where its inputs live, its kinks, its invalid calls."""
+    """One op: ours and torch's, where its inputs live, its kinks, its invalid calls, and
+    which of its parameters the edge classes vary."""
 
     name: str
     ours: Callable[..., Any]
     torch: Callable[..., Any]
-    cases: st.SearchStrategy[Case]
+    shapes: Cases
+    """The case strategy, given a :class:`Space` (ordinary, 0-d or size-0)."""
     domain: tuple[float, float] = (-2.0, 2.0)
     kinks: tuple[float, ...] = ()
     inputs: Callable[[np.random.Generator, Case], Arrays] | None = None
@@ -266,22 +589,63 @@ class Op:
     """Inputs sitting exactly on kinks or ties, compared with torch as they are."""
     invalid: tuple[Case, ...] = ()
     """Calls torch refuses; ours must raise the same exception type."""
+    dims: tuple[str, ...] = ()
+    """The parameters that name dimensions (``dim``, ``dim0``, ``dims``...)."""
+    keepdim: bool = False
+    """Whether the op takes ``keepdim``."""
+    int_dtypes: tuple[str, ...] = ("int64", "bool")
+    """The dtypes the int/bool class draws."""
+    torch_gradient_wrong: Callable[[Case], bool] | None = None
+    """Cases where torch's gradient contradicts its own forward (a torch bug): the edge
+    test holds our gradient to central differences there instead."""
+    one_dtype: bool = False
+    """Whether the int/bool class gives every input one dtype: torch's matmul and einsum
+    accept mixed dtypes or not, with one error type or another, depending on the path
+    their kernels take (ours refuses, with a RuntimeError, and promotes, respectively)."""
+
+    @property
+    def cases(self) -> st.SearchStrategy[Case]:
+        return self.shapes(ORDINARY)
+
+    def edge_classes(self) -> tuple[str, ...]:
+        """The edge classes this op has: all, less dims and keepdim where it takes none."""
+        return tuple(
+            edge
+            for edge in EDGE_CLASSES
+            if (edge != "dims" or self.dims) and (edge != "keepdim" or self.keepdim)
+        )
+
+    def edge_cases(self, edge: str) -> st.SearchStrategy[Case]:
+        if edge == "0-d":
+            return self.shapes(ZERO_D)
+        if edge == "size-0":
+            return self.shapes(SIZE_0)
+        if edge == "dims":
+            return at_dim_edges(st.one_of(self.cases, self.shapes(ZERO_D)), self.dims)
+        if edge == "keepdim":
+            spaces = st.one_of(self.cases, self.shapes(ZERO_D), self.shapes(SIZE_0))
+            return spaces.map(lambda c: Case(c.shapes, {**c.params, "keepdim": True}, c.dtypes))
+        if edge == "int/bool":
+            return with_int_and_bool(self.cases, self.one_dtype, self.int_dtypes)
+        raise ValueError(f"unknown edge class {edge!r}; expected one of {EDGE_CLASSES}")
 
     def make_inputs(self, rng: np.random.Generator, case: Case) -> Arrays:
         if self.inputs is not None:
-            return self.inputs(rng, case)
-        arrays = []
-        for s in case.shapes:
-            x = uniform(rng, s, *self.domain)
-            for kink in self.kinks:  # central differences must not straddle a kink
-                close = np.abs(x - kink) < 1e-3
-                x[close] = kink + np.where(x[close] >= kink, 2e-3, -2e-3)
-            arrays.append(x)
-        return arrays
+            arrays = self.inputs(rng, case)
+        else:
+            arrays = []
+            for s in case.shapes:
+                x = uniform(rng, s, *self.domain)
+                for kink in self.kinks:  # central differences must not straddle a kink
+                    close = np.abs(x - kink) < 1e-3
+                    x[close] = kink + np.where(x[close] >= kink, 2e-3, -2e-3)
+                arrays.append(x)
+        dtypes = case.dtypes or ("float64",) * len(arrays)
+        return [cast(rng, a, dtype) for a, dtype in zip(arrays, dtypes, strict=True)]
 
     def grad_indices(self, arrays: Arrays) -> tuple[int, ...]:
         if self.differentiable is not None:
-            return self.differentiable
+            return tuple(i for i in self.differentiable if arrays[i].dtype.kind == "f")
         return tuple(i for i, a in enumerate(arrays) if a.dtype.kind == "f")
 
 
@@ -298,51 +662,87 @@ def _torch_bce_logits(z: Any, t: Any, reduction: str) -> Any:
     return torch.nn.functional.binary_cross_entropy_with_logits(z, t, reduction=reduction)
 
 
+def class_weights(k: int, like: Any) -> Any:
+    """Class weights 0.5 .. 2 for ``k`` classes, a tensor of ``like``'s library and dtype."""
+    w = np.linspace(0.5, 2.0, k)
+    if isinstance(like, torch.Tensor):
+        return torch.tensor(w, dtype=like.dtype if like.is_floating_point() else None)
+    return ag.tensor(w, dtype=like.dtype if like.dtype.kind == "f" else None)
+
+
+def loss_with_options(loss: Callable[..., Any]) -> Callable[..., Any]:
+    """``loss(input, target, **params)`` with the table's spellings turned into arguments:
+    ``weight`` is a class count, ``target`` says what kind the target is (not passed on)."""
+
+    def call(z: Any, t: Any, target: str | None = None, **params: Any) -> Any:
+        if "weight" in params:
+            params["weight"] = class_weights(params["weight"], z)
+        return loss(z, t, **params)
+
+    return call
+
+
+def clamp_call(
+    x: Any, *bounds: Any, min: Any = None, max: Any = None, bounds_kind: Any = None
+) -> Any:
+    return x.clamp(*bounds) if bounds else x.clamp(min, max)
+
+
+def clip_call(
+    x: Any, *bounds: Any, min: Any = None, max: Any = None, bounds_kind: Any = None
+) -> Any:
+    return x.clip(*bounds) if bounds else x.clip(min=min, max=max)
+
+
+def masked_fill_call(x: Any, mask: Any, *value: Any, value_kind: Any = None) -> Any:
+    return x.masked_fill(mask, value[0] if value else value_kind)
+
+
 two = Case(((2, 3), (4,)))  # shapes that do not broadcast
 TF = torch.nn.functional
 
 OPS: Final[list[Op]] = [
     # arithmetic, broadcasting
-    Op("add", lambda a, b: a + b, lambda a, b: a + b, broadcastable(), invalid=(two,)),
-    Op("sub", lambda a, b: a - b, lambda a, b: a - b, broadcastable(), invalid=(two,)),
-    Op("mul", lambda a, b: a * b, lambda a, b: a * b, broadcastable(), invalid=(two,)),
-    Op("div", lambda a, b: a / b, lambda a, b: a / b, broadcastable(), inputs=quotient_input),
-    Op("pow", lambda a, b: a**b, lambda a, b: a**b, broadcastable(), inputs=power_input),
-    Op("neg", lambda x: -x, lambda x: -x, unary()),
+    Op("add", lambda a, b: a + b, lambda a, b: a + b, broadcastable, invalid=(two,)),
+    Op("sub", lambda a, b: a - b, lambda a, b: a - b, broadcastable, invalid=(two,)),
+    Op("mul", lambda a, b: a * b, lambda a, b: a * b, broadcastable, invalid=(two,)),
+    Op("div", lambda a, b: a / b, lambda a, b: a / b, broadcastable, inputs=quotient_input),
+    Op("pow", lambda a, b: a**b, lambda a, b: a**b, broadcastable, inputs=power_input),
+    Op("neg", lambda x: -x, lambda x: -x, unary),
     # with Python scalars, reflected
-    Op("add_scalar", lambda x: 1.5 + x, lambda x: 1.5 + x, unary()),
-    Op("rsub_scalar", lambda x: 2.5 - x, lambda x: 2.5 - x, unary()),
-    Op("mul_scalar", lambda x: x * -3.0, lambda x: x * -3.0, unary()),
-    Op("rdiv_scalar", lambda x: 2.0 / x, lambda x: 2.0 / x, unary(), domain=(0.5, 2.0)),
-    Op("pow_int", lambda x: x**3, lambda x: x**3, unary()),
-    Op("pow_half", lambda x: x**0.5, lambda x: x**0.5, unary(), domain=(0.2, 3.0)),
-    Op("rpow_scalar", lambda x: 2.0**x, lambda x: 2.0**x, unary()),
+    Op("add_scalar", lambda x: 1.5 + x, lambda x: 1.5 + x, unary),
+    Op("rsub_scalar", lambda x: 2.5 - x, lambda x: 2.5 - x, unary),
+    Op("mul_scalar", lambda x: x * -3.0, lambda x: x * -3.0, unary),
+    Op("rdiv_scalar", lambda x: 2.0 / x, lambda x: 2.0 / x, unary, domain=(0.5, 2.0)),
+    Op("pow_int", lambda x: x**3, lambda x: x**3, unary),
+    Op("pow_half", lambda x: x**0.5, lambda x: x**0.5, unary, domain=(0.2, 3.0)),
+    Op("rpow_scalar", lambda x: 2.0**x, lambda x: 2.0**x, unary),
     # with arrays on the left: numpy must defer to the tensor
     Op(
         "radd_array",
         lambda x: np.full(x.shape, 0.5, dtype=x.dtype) + x,
         lambda x: torch.full(x.shape, 0.5, dtype=x.dtype) + x,
-        unary(),
+        unary,
     ),
     # element-wise functions
-    Op("exp", lambda x: x.exp(), torch.exp, unary()),
-    Op("log", lambda x: x.log(), torch.log, unary(), domain=(0.1, 3.0)),
-    Op("sqrt", lambda x: x.sqrt(), torch.sqrt, unary(), domain=(0.1, 3.0)),
+    Op("exp", lambda x: x.exp(), torch.exp, unary),
+    Op("log", lambda x: x.log(), torch.log, unary, domain=(0.1, 3.0)),
+    Op("sqrt", lambda x: x.sqrt(), torch.sqrt, unary, domain=(0.1, 3.0)),
     Op(
         "abs",
         lambda x: x.abs(),
         torch.abs,
-        unary(),
+        unary,
         kinks=(0.0,),
         exact=(Case(((6,),)), [np.array([-1.0, 0.0, -0.0, 2.0, 0.0, -3.0])]),
     ),
-    Op("tanh", lambda x: x.tanh(), torch.tanh, unary(), domain=(-3.0, 3.0)),
-    Op("sigmoid", lambda x: x.sigmoid(), torch.sigmoid, unary(), domain=(-6.0, 6.0)),
+    Op("tanh", lambda x: x.tanh(), torch.tanh, unary, domain=(-3.0, 3.0)),
+    Op("sigmoid", lambda x: x.sigmoid(), torch.sigmoid, unary, domain=(-6.0, 6.0)),
     Op(
         "relu",
         lambda x: x.relu(),
         torch.relu,
-        unary(),
+        unary,
         kinks=(0.0,),
         exact=(Case(((6,),)), [np.array([-1.0, 0.0, -0.0, 2.0, 1e-300, -3.0])]),
     ),
@@ -351,21 +751,25 @@ OPS: Final[list[Op]] = [
         "sum",
         lambda x, dim, keepdim: x.sum(dim=dim, keepdim=keepdim),
         lambda x, dim, keepdim: x.sum(dim=_all_dims(x, dim), keepdim=keepdim),
-        reduction(),
+        reduction,
         invalid=(Case(((2, 3),), {"dim": 2, "keepdim": False}),),
+        dims=("dim",),
+        keepdim=True,
     ),
     Op(
         "mean",
         lambda x, dim, keepdim: x.mean(dim=dim, keepdim=keepdim),
         lambda x, dim, keepdim: x.mean(dim=_all_dims(x, dim), keepdim=keepdim),
-        reduction(),
+        reduction,
         invalid=(Case(((2, 3),), {"dim": -3, "keepdim": True}),),
+        dims=("dim",),
+        keepdim=True,
     ),
     Op(
         "max",
         lambda x: x.max(),
         lambda x: x.max(),
-        unary(1),
+        lambda s: unary(s, 1),
         # ties: torch shares the gradient equally among the maxima
         exact=(Case(((2, 3),)), [np.array([[1.0, 3.0, 3.0], [2.0, 3.0, 0.0]])]),
     ),
@@ -373,20 +777,23 @@ OPS: Final[list[Op]] = [
         "max_dim",
         _max_values,
         _max_values,
-        along_dim(keepdim=True),
+        lambda s: along_dim(s, keepdim=True),
         # ties: the gradient goes to the index returned, the first maximum
         exact=(
             Case(((2, 3),), {"dim": 1, "keepdim": False}),
             [np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])],
         ),
         invalid=(Case(((2, 3),), {"dim": 2, "keepdim": False}),),
+        dims=("dim",),
+        keepdim=True,
     ),
     # linear algebra
     Op(
         "matmul",
         lambda a, b: a @ b,
         lambda a, b: a @ b,
-        matmul_shapes(),
+        matmul_shapes,
+        one_dtype=True,
         invalid=(Case(((2, 3), (2, 3))), Case(((3,), (4,))), Case(((2, 3), (4,)))),
     ),
     # shapes
@@ -394,92 +801,238 @@ OPS: Final[list[Op]] = [
         "reshape",
         lambda x, shape: x.reshape(shape),
         lambda x, shape: x.reshape(shape),
-        reshape_shapes(),
+        reshape_shapes,
         invalid=(Case(((2, 3),), {"shape": (4,)}),),
     ),
     Op(
         "view",
         lambda x, shape: x.view(*shape),
         lambda x, shape: x.view(*shape),
-        reshape_shapes(),
+        reshape_shapes,
         invalid=(Case(((2, 3),), {"shape": (5, -1)}),),
     ),
     Op(
         "transpose",
         lambda x, dim0, dim1: x.transpose(dim0, dim1),
         lambda x, dim0, dim1: x.transpose(dim0, dim1),
-        transpose_shapes(),
+        transpose_shapes,
         invalid=(Case(((2, 3),), {"dim0": 0, "dim1": 2}),),
+        dims=("dim0", "dim1"),
     ),
     Op(
         "permute",
         lambda x, dims: x.permute(*dims),
         lambda x, dims: x.permute(*dims),
-        permute_shapes(),
+        permute_shapes,
         invalid=(Case(((2, 3),), {"dims": (0, 0)}), Case(((2, 3),), {"dims": (0,)})),
+        dims=("dims",),
     ),
-    Op("T", lambda x: x.T, lambda x: x.T, shape(2, 2).map(lambda s: Case((s,)))),
+    Op("T", lambda x: x.T, lambda x: x.T, lambda s: s.shape(2, 2).map(lambda s: Case((s,)))),
     Op(
         "getitem",
         lambda x, key: x[key],
         lambda x, key: x[key],
-        basic_index(),
+        basic_index,
         invalid=(Case(((2, 3),), {"key": (5,)}),),
     ),
     Op(
         "getitem_repeated",
         lambda x, key: x[ag.tensor(key)],
         lambda x, key: x[torch.from_numpy(key)],
-        gather_index(),
+        gather_index,
         invalid=(Case(((2, 3),), {"key": np.array([0, 2])}),),
     ),
     Op(
         "cat",
         lambda *xs, dim: ag.cat(xs, dim=dim),
         lambda *xs, dim: torch.cat(xs, dim=dim),
-        cat_shapes(),
+        cat_shapes,
         invalid=(Case(((2, 3), (2, 4)), {"dim": 0}),),
+        dims=("dim",),
     ),
     Op(
         "stack",
         lambda *xs, dim: ag.stack(xs, dim=dim),
         lambda *xs, dim: torch.stack(xs, dim=dim),
-        cat_shapes(same=True),
+        lambda s: cat_shapes(s, same=True),
         invalid=(Case(((2, 3), (2, 4)), {"dim": 0}),),
+        dims=("dim",),
     ),
     # neural-network functions, fused
-    Op("linear", F.linear, TF.linear, linear_shapes(), invalid=(Case(((2, 3), (4, 2), (4,))),)),
-    Op("softmax", F.softmax, TF.softmax, along_dim(), domain=(-4.0, 4.0)),
-    Op("log_softmax", F.log_softmax, TF.log_softmax, along_dim(), domain=(-4.0, 4.0)),
+    Op("linear", F.linear, TF.linear, linear_shapes, invalid=(Case(((2, 3), (4, 2), (4,))),)),
+    Op("softmax", F.softmax, TF.softmax, along_dim, domain=(-4.0, 4.0), dims=("dim",)),
+    Op("log_softmax", F.log_softmax, TF.log_softmax, along_dim, (-4.0, 4.0), dims=("dim",)),
     Op(
         "cross_entropy",
-        F.cross_entropy,
-        TF.cross_entropy,
-        classification(),
+        loss_with_options(F.cross_entropy),
+        loss_with_options(TF.cross_entropy),
+        classification,
         inputs=labels_input,
+        invalid=(Case(((2, 3), (3,)), {"reduction": "mean"}), Case(((2, 3), (2, 1)))),
+    ),
+    Op(
+        "cross_entropy_options",
+        loss_with_options(F.cross_entropy),
+        loss_with_options(TF.cross_entropy),
+        cross_entropy_options,
+        inputs=labels_input,
+    ),
+    Op(
+        "nll_loss",
+        loss_with_options(F.nll_loss),
+        loss_with_options(TF.nll_loss),
+        lambda s: cross_entropy_options(s).filter(
+            lambda c: (
+                c.params.get("target") != "probabilities" and "label_smoothing" not in c.params
+            )
+        ),
+        inputs=log_probabilities_input,
         invalid=(Case(((2, 3), (3,)), {"reduction": "mean"}),),
     ),
     Op(
         "binary_cross_entropy",
         F.binary_cross_entropy,
         TF.binary_cross_entropy,
-        pairs_same_shape(),
+        pairs_same_shape,
         inputs=probabilities_input,
-        differentiable=(0,),  # torch has no gradient for the target here
     ),
     Op(
         "binary_cross_entropy_with_logits",
         F.binary_cross_entropy_with_logits,
         _torch_bce_logits,
-        pairs_same_shape(),
+        pairs_same_shape,
         inputs=logits_input,
     ),
     Op(
         "mse_loss",
         F.mse_loss,
         TF.mse_loss,
-        pairs_same_shape(),
+        pairs_same_shape,
         invalid=(Case(((2, 3), (2, 4)), {"reduction": "mean"}),),
+    ),
+    # reductions that real programs reach for
+    Op(
+        "var",
+        lambda x, dim, keepdim, correction: x.var(dim, correction=correction, keepdim=keepdim),
+        lambda x, dim, keepdim, correction: x.var(dim, correction=correction, keepdim=keepdim),
+        lambda s: reduction(s, correction=True).filter(more_entries_than_correction),
+        dims=("dim",),
+        keepdim=True,
+        torch_gradient_wrong=over_no_dims,
+    ),
+    Op(
+        "std",
+        lambda x, dim, keepdim, correction: x.std(dim, correction=correction, keepdim=keepdim),
+        lambda x, dim, keepdim, correction: x.std(dim, correction=correction, keepdim=keepdim),
+        lambda s: reduction(s, correction=True).filter(more_entries_than_correction),
+        dims=("dim",),
+        keepdim=True,
+        torch_gradient_wrong=over_no_dims,
+    ),
+    Op(
+        "cumsum",
+        lambda x, dim: x.cumsum(dim),
+        lambda x, dim: x.cumsum(dim),
+        along_dim,
+        dims=("dim",),
+    ),
+    Op(
+        "cumprod",
+        lambda x, dim: x.cumprod(dim),
+        lambda x, dim: x.cumprod(dim),
+        along_dim,
+        inputs=cumprod_input,
+        # zeros: the gradient of every factor but the zero itself passes through the zero
+        exact=(
+            Case(((2, 4),), {"dim": 1}),
+            [np.array([[2.0, 0.0, 3.0, -1.0], [0.0, 1.5, 0.0, 2.0]])],
+        ),
+        dims=("dim",),
+    ),
+    # choosing entries
+    Op(
+        "clamp",
+        clamp_call,
+        clamp_call,
+        clamp_bounds,
+        inputs=clamp_input,
+        # at a bound the gradient goes to the input, as torch
+        exact=(Case(((5,),), {"min": -0.5, "max": 0.7}), [np.array([-0.5, 0.7, -1.0, 1.0, 0.0])]),
+        invalid=(Case(((2, 3),), {"min": None, "max": None}),),
+        one_dtype=True,  # see the report: a bool tensor bound beside float ones differed
+    ),
+    Op("clip", clip_call, clip_call, clamp_bounds, inputs=clamp_input, one_dtype=True),
+    Op(
+        "where",
+        lambda c, a, b: ag.where(c, a, b),
+        torch.where,
+        where_shapes,
+        invalid=(Case(((2, 3), (2, 3), (4,)), {}, ("bool", "float64", "float64")),),
+    ),
+    Op(
+        "masked_fill",
+        masked_fill_call,
+        masked_fill_call,
+        masked_fill_shapes,
+        invalid=(Case(((2, 3), (3, 3)), {"value_kind": 1.0}, ("float64", "bool")),),
+    ),
+    Op(
+        "gather",
+        lambda x, index, dim: x.gather(dim, index),
+        lambda x, index, dim: x.gather(dim, index),
+        gather_shapes,
+        inputs=gather_input,
+        invalid=(Case(((2, 3), (3, 3)), {"dim": 1}, ("float64", "index")),),
+        dims=("dim",),
+    ),
+    Op(
+        "triu",
+        lambda x, diagonal: x.triu(diagonal),
+        lambda x, diagonal: x.triu(diagonal),
+        triangle_shapes,
+        invalid=(Case(((3,),), {"diagonal": 0}),),
+    ),
+    Op(
+        "tril",
+        lambda x, diagonal: x.tril(diagonal),
+        lambda x, diagonal: x.tril(diagonal),
+        triangle_shapes,
+        invalid=(Case(((3,),), {"diagonal": 0}),),
+    ),
+    # shapes and products
+    Op(
+        "pad",
+        lambda x, pad, value: F.pad(x, pad, value=value),
+        lambda x, pad, value: TF.pad(x, pad, value=value),
+        pad_shapes,
+        invalid=(
+            Case(((2, 3),), {"pad": (1,), "value": None}),
+            Case(((2, 3),), {"pad": (0, 0, 0, 0, 1, 1), "value": None}),
+        ),
+    ),
+    Op(
+        "einsum",
+        lambda *xs, equation: ag.einsum(equation, *xs),
+        lambda *xs, equation: torch.einsum(equation, *xs),
+        einsum_shapes,
+        one_dtype=True,
+        int_dtypes=("int64",),  # bool: torch accepts or refuses by its contraction path
+        invalid=(Case(((2, 3), (4, 5)), {"equation": "ij,jk->ik"}),),
+    ),
+    # softmax as tensor methods
+    Op(
+        "softmax_method",
+        lambda x, dim: x.softmax(dim),
+        lambda x, dim: x.softmax(dim),
+        along_dim,
+        dims=("dim",),
+    ),
+    Op(
+        "log_softmax_method",
+        lambda x, dim: x.log_softmax(dim),
+        lambda x, dim: x.log_softmax(dim),
+        along_dim,
+        dims=("dim",),
     ),
 ]
 
@@ -490,6 +1043,22 @@ def op_table() -> list[Op]:
     return OPS
 
 
+EDGE_COUNTS: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="session")
+def edge_counts() -> Counter[str]:
+    """How many cases of each edge class were drawn, and how each ended (printed at the end)."""
+    return EDGE_COUNTS
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if EDGE_COUNTS:
+        terminalreporter.section("autograd edge cases drawn, per class")
+        for key in sorted(EDGE_COUNTS):
+            terminalreporter.write_line(f"{key}: {EDGE_COUNTS[key]}")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``op`` over the table, ``kink_op`` over its entries with exact kink
     inputs, and ``invalid_call`` over every (op, refused case) pair."""
@@ -498,6 +1067,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "kink_op" in metafunc.fixturenames:
         kinked = [op for op in OPS if op.exact is not None]
         metafunc.parametrize("kink_op", kinked, ids=[op.name for op in kinked])
+    if "edge_call" in metafunc.fixturenames:
+        pairs = [(op, edge) for op in OPS for edge in op.edge_classes()]
+        metafunc.parametrize("edge_call", pairs, ids=[f"{op.name}-{edge}" for op, edge in pairs])
     if "invalid_call" in metafunc.fixturenames:
         calls = [(op, case) for op in OPS for case in op.invalid]
         ids = [f"{op.name}-{'x'.join(map(str, case.shapes))}" for op, case in calls]

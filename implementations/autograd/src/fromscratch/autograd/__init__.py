@@ -20,10 +20,40 @@ from __future__ import annotations
 from typing import Any
 
 from . import nn, ops, optim
-from .init import manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .init import (
+    arange,
+    full,
+    full_like,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .model import Network
-from .ops import cat, stack
+from .ops import (
+    cat,
+    clamp,
+    cumprod,
+    cumsum,
+    einsum,
+    gather,
+    masked_fill,
+    stack,
+    std,
+    tril,
+    triu,
+    var,
+    where,
+)
 from .tensor import Tensor, bool_, float32, float64, int64, is_grad_enabled, no_grad
+
+clip = clamp
 
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "mnist": {
@@ -67,13 +97,23 @@ __all__ = [
     "RECIPES",
     "Network",
     "Tensor",
+    "arange",
     "bool_",
     "cat",
+    "clamp",
+    "clip",
+    "cumprod",
+    "cumsum",
+    "einsum",
     "float32",
     "float64",
+    "full",
+    "full_like",
+    "gather",
     "int64",
     "is_grad_enabled",
     "manual_seed",
+    "masked_fill",
     "nn",
     "no_grad",
     "ones",
@@ -81,9 +121,16 @@ __all__ = [
     "ops",
     "optim",
     "rand",
+    "rand_like",
     "randn",
+    "randn_like",
     "stack",
+    "std",
     "tensor",
+    "tril",
+    "triu",
+    "var",
+    "where",
     "zeros",
     "zeros_like",
 ]

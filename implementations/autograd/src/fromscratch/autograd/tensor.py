@@ -426,6 +426,61 @@ class Tensor:
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
+    def var(
+        self,
+        dim: int | Sequence[int] | None = None,
+        *,
+        correction: float = 1,
+        keepdim: bool = False,
+    ) -> Tensor:
+        return ops.var(self, dim, correction, keepdim)
+
+    def std(
+        self,
+        dim: int | Sequence[int] | None = None,
+        *,
+        correction: float = 1,
+        keepdim: bool = False,
+    ) -> Tensor:
+        return ops.std(self, dim, correction, keepdim)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return ops.cumsum(self, dim)
+
+    def cumprod(self, dim: int) -> Tensor:
+        return ops.cumprod(self, dim)
+
+    def softmax(self, dim: int) -> Tensor:
+        from .nn.functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from .nn.functional import log_softmax
+
+        return log_softmax(self, dim)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``x.where(c, y)`` is ``where(c, x, y)``: keep ``x`` where ``c`` holds."""
+        return ops.where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return ops.gather(self, dim, index)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)``, as in torch."""
         if dim is None:
@@ -434,14 +489,18 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         if dim is None:
+            if self.data.size == 0:
+                raise RuntimeError(
+                    "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+                )
             return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
         return ops.max_dim(self, dim, keepdim).indices
 
     def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, _shape_arg(shape))
+        return ops.reshape(self, _shape_arg(shape, "reshape"))
 
     def view(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, _shape_arg(shape))
+        return ops.reshape(self, _shape_arg(shape, "view"))
 
     def flatten(self) -> Tensor:
         return ops.reshape(self, (-1,))
@@ -454,7 +513,7 @@ class Tensor:
         return ops.transpose(self, dim0, dim1)
 
     def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, _shape_arg(dims))
+        return ops.permute(self, _shape_arg(dims, "permute"))
 
     @property
     def T(self) -> Tensor:
@@ -471,8 +530,11 @@ class Tensor:
         return ops.to_dtype(self, np.dtype(dtype))
 
 
-def _shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean shape (2, 3), as in torch."""
+def _shape_arg(args: tuple[Any, ...], method: str) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean shape (2, 3), as in torch;
+    ``reshape()`` with nothing is refused, as torch does (``reshape(())`` is a 0-d shape)."""
+    if not args:
+        raise TypeError(f"{method}() missing 1 required positional argument: the shape or dims")
     if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
         return tuple(int(n) for n in args[0])
     return tuple(int(n) for n in args)

@@ -9,9 +9,10 @@ gradient of the output :math:`o`.
   broadcast dimensions;
 * :mod:`.arithmetic` -- ``+ - * / **``, negation, comparisons;
 * :mod:`.unary` -- exp, log, sqrt, abs, tanh, sigmoid, relu, dtype casts;
-* :mod:`.reduce` -- sum, mean, max;
-* :mod:`.linalg` -- matmul;
-* :mod:`.shape` -- reshape, transpose, permute, indexing, cat, stack.
+* :mod:`.reduce` -- sum, mean, var, std, max, cumsum, cumprod;
+* :mod:`.linalg` -- matmul, einsum;
+* :mod:`.shape` -- reshape, transpose, permute, indexing, cat, stack, pad;
+* :mod:`.select` -- where, clamp, masked_fill, gather, triu, tril.
 
 The fused neural-network ops (linear, softmax, the losses) are in
 :mod:`fromscratch.autograd.nn.functional`.
@@ -19,9 +20,10 @@ The fused neural-network ops (linear, softmax, the losses) are in
 
 from .arithmetic import add, compare, div, mul, neg, pow, sub
 from .broadcast import as_tensor, normalize_dim, normalize_dims, unbroadcast
-from .linalg import matmul
-from .reduce import max_all, max_dim, mean, sum
-from .shape import cat, getitem, permute, reshape, stack, transpose
+from .linalg import einsum, matmul
+from .reduce import cumprod, cumsum, max_all, max_dim, mean, std, sum, var
+from .select import clamp, gather, masked_fill, tril, triu, where
+from .shape import cat, getitem, pad, permute, reshape, stack, transpose
 from .unary import abs, exp, log, relu, sigmoid, sqrt, tanh, to_dtype
 
 __all__ = [
@@ -29,11 +31,17 @@ __all__ = [
     "add",
     "as_tensor",
     "cat",
+    "clamp",
     "compare",
+    "cumprod",
+    "cumsum",
     "div",
+    "einsum",
     "exp",
+    "gather",
     "getitem",
     "log",
+    "masked_fill",
     "matmul",
     "max_all",
     "max_dim",
@@ -42,6 +50,7 @@ __all__ = [
     "neg",
     "normalize_dim",
     "normalize_dims",
+    "pad",
     "permute",
     "pow",
     "relu",
@@ -49,10 +58,15 @@ __all__ = [
     "sigmoid",
     "sqrt",
     "stack",
+    "std",
     "sub",
     "sum",
     "tanh",
     "to_dtype",
     "transpose",
+    "tril",
+    "triu",
     "unbroadcast",
+    "var",
+    "where",
 ]

@@ -12,8 +12,20 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Array, Tensor
+from ..tensor import Array, Tensor, bool_, float32
 from .broadcast import broadcast_error, operands, unbroadcast
+
+
+def promoted(out: Array, a: Tensor, b: Tensor) -> Array:
+    """``out`` in torch's result dtype where NumPy's differs.
+
+    torch lets a floating operand set the dtype (an int64 tensor times a float32 one is
+    float32; NumPy makes it float64), and divides integers into its default float32.
+    """
+    if out.dtype.kind != "f" or out.dtype == a.data.dtype or out.dtype == b.data.dtype:
+        return out  # the common case, float32 with float32: nothing to decide
+    floats = [t.data.dtype for t in (a, b) if t.data.dtype.kind == "f"]
+    return out.astype(floats[0] if len(floats) == 1 else float32)
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -26,7 +38,7 @@ def add(a: Any, b: Any) -> Tensor:
     """
     a, b = operands(a, b)
     try:
-        out = a.data + b.data
+        out = promoted(a.data + b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -47,8 +59,13 @@ def sub(a: Any, b: Any) -> Tensor:
         \bar{a} = \bar{o}, \qquad \bar{b} = -\bar{o}
     """
     a, b = operands(a, b)
+    if a.data.dtype == bool_ or b.data.dtype == bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     try:
-        out = a.data - b.data
+        out = promoted(a.data - b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -70,7 +87,7 @@ def mul(a: Any, b: Any) -> Tensor:
     """
     a, b = operands(a, b)
     try:
-        out = a.data * b.data
+        out = promoted(a.data * b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -94,7 +111,7 @@ def div(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or nan, as torch
-            out = a.data / b.data
+            out = promoted(a.data / b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
@@ -117,17 +134,34 @@ def pow(a: Any, b: Any) -> Tensor:
 
     At the edges we follow torch: :math:`\bar{a} = 0` where :math:`b = 0` (the constant 1
     does not move), and :math:`\bar{b} = 0` where :math:`a = 0` and :math:`b \ge 0`
-    (:math:`0^b` is constant there, although :math:`\ln 0 = -\infty`).
+    (:math:`0^b` is constant there, although :math:`\ln 0 = -\infty`). Integers follow
+    torch too: to a negative Python integer they are refused, and to a negative integer
+    tensor they give what integer arithmetic can hold (see :func:`_integer_power`).
     """
+    scalar_exponent = isinstance(b, int) and not isinstance(b, bool)
     a, b = operands(a, b)
+    if a.data.dtype == bool_ and b.data.dtype == bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iu" and (b.data < 0).any():
+        if scalar_exponent:
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed: {a.data.dtype} tensor "
+                f"to the power {int(b.data)}; convert the base with .double() or .float() first"
+            )
+        return _integer_power(a, b)
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = a.data**b.data
+            out = promoted(a.data**b.data, a, b)
     except ValueError as exc:
         raise broadcast_error(exc, a.shape, b.shape) from None
 
     def backward(dL_dout: Array) -> tuple[Array | None, Array | None]:
         A, B = a.data, b.data
+        if a.requires_grad and B.dtype == bool_:  # torch's backward forms b - 1 and refuses
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported: the "
+                "gradient of a ** b needs b - 1; give the exponent a numeric dtype"
+            )
         dL_da = dL_db = None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if a.requires_grad:
@@ -141,8 +175,32 @@ def pow(a: Any, b: Any) -> Tensor:
     return Tensor._make(out, (a, b), backward, "PowBackward")
 
 
+def _integer_power(a: Tensor, b: Tensor) -> Tensor:
+    r"""``a ** b`` for integer tensors with some negative exponents, as torch computes it.
+
+    :math:`a^b` for :math:`b < 0` is the integer part of :math:`1 / a^{|b|}`: 1 for
+    :math:`a = 1`, :math:`\pm 1` for :math:`a = -1` (by the parity of :math:`b`), and 0 for
+    every other base, 0 included (torch does not raise there). Integers carry no gradient.
+    """
+    try:
+        A, B = np.broadcast_arrays(a.data, b.data)
+    except ValueError as exc:
+        raise broadcast_error(exc, a.shape, b.shape) from None
+    dtype = np.result_type(a.data, b.data)
+    if dtype == np.bool_:
+        dtype = np.dtype(np.int64)
+    positive = np.where(B >= 0, A.astype(dtype) ** np.abs(B).astype(dtype), 0)
+    negative = np.where(A == 1, 1, np.where(A == -1, np.where(B % 2 == 0, 1, -1), 0))
+    return Tensor._wrap(np.where(B >= 0, positive, negative).astype(dtype))
+
+
 def neg(a: Tensor) -> Tensor:
     r"""Negation, :math:`o = -a`, so :math:`\bar{a} = -\bar{o}`."""
+    if a.data.dtype == bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (-dL_dout,)

@@ -80,11 +80,21 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 
 def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
-    """A reduction's ``dim`` argument (one, several, or None for all) as sorted axes."""
+    """A reduction's ``dim`` argument (one, several, or None for all) as sorted axes.
+
+    As torch 2.13: ``None`` and the empty tuple ``()`` both mean every dimension, a dim
+    named twice is refused, and a 0-d tensor accepts dim 0 and -1 although it has no
+    axis to reduce (so its axes are ``()``).
+    """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
-    axes = tuple(sorted({normalize_dim(d, ndim) for d in dims}))
-    if len(axes) != len(dims):
-        raise RuntimeError(f"dim {dim} appears multiple times in the list of dims")
-    return axes
+    if not dims:
+        return tuple(range(ndim))
+    named: list[int] = []
+    for d in dims:  # in torch's order: each dim checked for range, then for a repeat
+        axis = normalize_dim(d, ndim)
+        if axis in named:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims {dims}")
+        named.append(axis)
+    return tuple(sorted(named)) if ndim else ()

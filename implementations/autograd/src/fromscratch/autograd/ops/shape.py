@@ -58,6 +58,8 @@ def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     r"""Swap two dimensions; swapping them again is the backward."""
     i, j = normalize_dim(dim0, x.data.ndim), normalize_dim(dim1, x.data.ndim)
+    if x.data.ndim == 0:  # torch accepts dims 0 and -1 of a scalar: nothing to swap
+        return x[()]
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (np.swapaxes(dL_dout, i, j),)
@@ -65,24 +67,86 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return Tensor._make(np.swapaxes(x.data, i, j), (x,), backward, "TransposeBackward")
 
 
-def _is_basic(key: Any) -> bool:
-    """Whether ``key`` is basic indexing (ints, slices, None, ...): each entry picked once."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(
-        isinstance(k, int | slice | type(None) | type(Ellipsis)) and not isinstance(k, bool)
-        for k in parts
+def _index_part(part: Any) -> Any:
+    """One entry of an index as NumPy reads it: an int, slice, None, Ellipsis or an array.
+
+    As torch does, a 0-d integer tensor counts as an integer, a list as an index tensor
+    (an empty one as an empty integer index), and a negative slice step is refused.
+    """
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, list):
+        part = np.asarray(part) if part else np.zeros(0, dtype=np.int64)
+    if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
+        return int(part)
+    return part
+
+
+def _split_index(key: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+    """``key`` as torch applies it: a basic index, then an advanced one on the result.
+
+    torch first applies every integer, slice and ``None`` (integers drop their dimension),
+    and only then the index arrays, at the positions their dimensions have *in that
+    result*. NumPy treats an integer as one more index array instead, which moves the
+    result's dimensions elsewhere: on a (2, 3, 4) tensor ``x[0, :, [0, 1]]`` is (3, 2) in
+    torch and (2, 3) in NumPy. Applying the two steps one after the other in NumPy gives
+    torch's rule. The advanced index is None when there are no index arrays.
+    """
+    parts = [_index_part(p) for p in (key if isinstance(key, tuple) else (key,))]
+    arrays = [p for p in parts if isinstance(p, np.ndarray | np.bool_ | bool)]
+    consumed = sum(
+        np.ndim(p) if np.asarray(p).dtype == np.bool_ else 1
+        for p in parts
+        if p is not None and p is not Ellipsis
     )
+    if sum(p is Ellipsis for p in parts) > 1:  # torch's answers here are inconsistent
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    for p in parts:
+        if isinstance(p, slice) and p.step is not None and p.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice step {p.step}")
+    fill = [slice(None)] * (ndim - consumed)
+    if any(p is Ellipsis for p in parts):
+        at = next(i for i, p in enumerate(parts) if p is Ellipsis)
+        parts = parts[:at] + fill + parts[at + 1 :]
+    else:
+        parts = parts + fill
+    if not arrays:
+        return tuple(parts), None
+    basic: list[Any] = []
+    advanced: list[Any] = []  # one entry per dimension of the basic result
+    for p in parts:
+        if isinstance(p, np.ndarray | np.bool_ | bool):
+            masked = np.ndim(p) if np.asarray(p).dtype == np.bool_ else 1
+            basic.extend([slice(None)] * masked)
+            advanced.append(p)
+        else:
+            basic.append(p)
+            if not isinstance(p, int | np.integer):  # a slice or None keeps one dimension
+                advanced.append(slice(None))
+    return tuple(basic), tuple(advanced)
 
 
-def _plain_key(key: Any) -> Any:
-    """The index with tensors replaced by their arrays."""
-    if isinstance(key, tuple):
-        return tuple(k.data if isinstance(k, Tensor) else k for k in key)
-    return key.data if isinstance(key, Tensor) else key
+def _within(advanced: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """Index arrays clipped into their dimensions' range, for an empty tensor only.
+
+    torch reads no entry of an empty tensor, so it checks no index into a non-empty
+    dimension of one: ``zeros(3, 0, 2)[:, :, [5]]`` is a (3, 0, 1) tensor, not an error.
+    An index into a dimension of size 0 is still refused.
+    """
+    clipped, dim = [], 0
+    for part in advanced:
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu" and shape[dim]:
+            part = np.clip(part, -shape[dim], shape[dim] - 1)
+        clipped.append(part)
+        dim += np.ndim(part) if np.asarray(part).dtype == np.bool_ else 1
+    return tuple(clipped)
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
-    r"""Indexing, ``x[key]``, basic (slices) or advanced (integer or boolean arrays).
+    r"""Indexing, ``x[key]``, with torch's rules: basic (integers, slices, ``None``,
+    ``...``) and advanced (integer or boolean arrays, lists), in any mix.
 
     Each output entry is one input entry, so its gradient goes back there. An index
     array may pick the same entry several times; then the gradients add up:
@@ -92,17 +156,26 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         \bar{x}_j = \sum_{i \,:\, \text{key}_i = j} \bar{o}_i
 
     which is what ``np.add.at`` computes (plain ``x[key] += g`` would keep only one).
+    See :func:`_split_index` for the order in which the parts of ``key`` apply.
     """
-    key = _plain_key(key)
-    out = np.asarray(x.data[key])
-    basic = _is_basic(key)
+    basic, advanced = _split_index(key, x.data.ndim)
+    out = x.data[(*basic, ...)]  # the trailing ... keeps even a 0-d result a view
+    if advanced is not None:
+        try:
+            out = out[advanced]
+        except IndexError:
+            if out.size:
+                raise
+            advanced = _within(advanced, out.shape)
+            out = out[advanced]
+    out = np.asarray(out)
 
     def backward(dL_dout: Array) -> tuple[Array]:
         dL_dx = np.zeros_like(x.data)
-        if basic:  # every entry appears once: a plain assignment is exact, and faster
-            dL_dx[key] = dL_dout
-        else:
-            np.add.at(dL_dx, key, dL_dout)
+        if advanced is None:  # every entry appears once: a plain assignment is exact
+            dL_dx[basic] = dL_dout
+        else:  # dL_dx[basic] is a view: adding into it adds into dL_dx
+            np.add.at(dL_dx[(*basic, ...)], advanced, dL_dout)
         return (dL_dx,)
 
     return Tensor._make(out, (x,), backward, "IndexBackward")
@@ -114,6 +187,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     parts = tuple(tensors)
     if not parts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    for k, t in enumerate(parts):
+        if t.data.ndim == 0:
+            raise RuntimeError(
+                f"zero-dimensional tensor (at position {k}) cannot be concatenated; "
+                "use stack, or unsqueeze it first"
+            )
     axis = normalize_dim(dim, parts[0].data.ndim)
     try:
         out = np.concatenate([t.data for t in parts], axis=axis)
@@ -146,3 +225,57 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         return [np.take(dL_dout, k, axis=axis) for k in range(len(parts))]
 
     return Tensor._make(out, parts, backward, "StackBackward")
+
+
+def pad(
+    x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
+    r"""Pad (or, with negative amounts, crop) the last dimensions, as ``torch.nn.functional.pad``.
+
+    ``pad`` lists (left, right) amounts from the last dimension backwards:
+    ``(1, 2)`` pads the last dimension with one entry before and two after, ``(1, 2, 0, 3)``
+    also the one before it. The input sits inside the output as a block, so the gradient
+    is that block of :math:`\bar{o}` (the padding is constant: it gets nothing):
+
+    .. math::
+
+        o = \begin{bmatrix} v & \cdots & v \\ \vdots & x & \vdots \\ v & \cdots & v
+        \end{bmatrix}, \qquad \bar{x} = \bar{o}[\text{block}]
+
+    Only ``mode="constant"`` is implemented.
+    """
+    if mode != "constant":
+        raise NotImplementedError(f"pad(): only mode='constant' is implemented, got mode={mode!r}")
+    amounts = [int(p) for p in pad]
+    if len(amounts) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2, got {len(amounts)}")
+    if len(amounts) // 2 > x.data.ndim:
+        raise RuntimeError(
+            f"Padding length too large: {len(amounts)} amounts for a tensor of dimension "
+            f"{x.data.ndim} (at most {2 * x.data.ndim})"
+        )
+    shape = list(x.data.shape)
+    inside: list[slice] = [slice(None)] * x.data.ndim  # the block of x that is kept
+    block: list[slice] = [slice(None)] * x.data.ndim  # where it lands in the output
+    for k in range(len(amounts) // 2):
+        d = x.data.ndim - 1 - k
+        left, right = amounts[2 * k], amounts[2 * k + 1]
+        kept = shape[d] + min(left, 0) + min(right, 0)  # negative pads crop, one side each
+        if shape[d] + min(left, 0) < 0 or kept < 0:
+            raise RuntimeError(
+                f"narrow(): length must be non-negative: padding ({left}, {right}) crops more "
+                f"than the {shape[d]} entries of dimension {d}"
+            )
+        inside[d] = slice(max(-left, 0), max(-left, 0) + kept)
+        block[d] = slice(max(left, 0), max(left, 0) + kept)
+        shape[d] = kept + max(left, 0) + max(right, 0)
+    fill = 0 if value is None else value
+    out = np.full(shape, fill, dtype=x.data.dtype)
+    out[tuple(block)] = x.data[tuple(inside)]
+
+    def backward(dL_dout: Array) -> tuple[Array]:
+        dL_dx = np.zeros_like(x.data)
+        dL_dx[tuple(inside)] = dL_dout[tuple(block)]
+        return (dL_dx,)
+
+    return Tensor._make(out, (x,), backward, "ConstantPadNdBackward")

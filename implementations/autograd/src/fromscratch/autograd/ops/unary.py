@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Array, Tensor
+from ..tensor import Array, Tensor, bool_, float32
+
+
+def floating(x: Tensor) -> Array:
+    """``x``'s data, integers and booleans as float32: torch's exp(int tensor) is float32."""
+    return x.data if x.data.dtype.kind == "f" else x.data.astype(float32)
 
 
 def exp(x: Tensor) -> Tensor:
     r""":math:`o = e^x`, :math:`\bar{x} = \bar{o} \odot e^x = \bar{o} \odot o`."""
     with np.errstate(over="ignore"):  # overflow to inf, as torch
-        out = np.exp(x.data)
+        out = np.exp(floating(x))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (dL_dout * out,)
@@ -27,7 +32,7 @@ def exp(x: Tensor) -> Tensor:
 def log(x: Tensor) -> Tensor:
     r""":math:`o = \ln x`, :math:`\bar{x} = \bar{o} / x` (``-inf`` at 0, NaN below, as torch)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(x.data)
+        out = np.log(floating(x))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -39,7 +44,7 @@ def log(x: Tensor) -> Tensor:
 def sqrt(x: Tensor) -> Tensor:
     r""":math:`o = \sqrt{x}`, :math:`\bar{x} = \bar{o} / (2\sqrt{x})` (infinite at 0)."""
     with np.errstate(invalid="ignore"):
-        out = np.sqrt(x.data)
+        out = np.sqrt(floating(x))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -53,6 +58,8 @@ def abs(x: Tensor) -> Tensor:
 
     :math:`|x|` has a kink at 0; like torch we take :math:`\operatorname{sign}(0) = 0` there.
     """
+    if x.data.dtype == bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (dL_dout * np.sign(x.data),)
@@ -62,7 +69,7 @@ def abs(x: Tensor) -> Tensor:
 
 def tanh(x: Tensor) -> Tensor:
     r""":math:`o = \tanh x`, :math:`\bar{x} = \bar{o} \odot (1 - o^2)`."""
-    out = np.tanh(x.data)
+    out = np.tanh(floating(x))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (dL_dout * (1 - out * out),)
@@ -83,7 +90,7 @@ def stable_sigmoid(z: Array) -> Array:
 
 def sigmoid(x: Tensor) -> Tensor:
     r""":math:`o = \sigma(x)`, :math:`\bar{x} = \bar{o} \odot o \odot (1 - o)`."""
-    out = stable_sigmoid(x.data)
+    out = stable_sigmoid(floating(x))
 
     def backward(dL_dout: Array) -> tuple[Array]:
         return (dL_dout * out * (1 - out),)
@@ -97,6 +104,8 @@ def relu(x: Tensor) -> Tensor:
     The kink at 0 gets derivative 0, as in torch: a unit sitting exactly at 0 passes no
     gradient.
     """
+    if x.data.dtype == bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     out = np.maximum(x.data, 0)
 
     def backward(dL_dout: Array) -> tuple[Array]:
