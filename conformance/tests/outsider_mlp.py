@@ -8,6 +8,7 @@ implementations and is never installed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Any
@@ -34,6 +35,41 @@ ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
 }
 LOSSES = ("cross_entropy", "bce", "mse")
+FIT_OPTIONS: dict[str, Any] = {  # docs/protocol.md's options, with torch's defaults
+    "shuffle": True,
+    "optimizer": "sgd",
+    "momentum": 0.0,
+    "nesterov": False,
+    "weight_decay": 0.0,
+    "schedule": "constant",
+}
+
+
+class Optimizer:
+    """torch.optim.SGD (momentum, Nesterov, weight decay) or Adam, on a state dict."""
+
+    def __init__(self, state: Mapping[str, Array], **settings: Any) -> None:
+        self.settings, self.t = settings, 0
+        self.m = {k: np.zeros_like(v) for k, v in state.items()}  # momentum buffer or Adam's m
+        self.v = {k: np.zeros_like(v) for k, v in state.items()}  # Adam's v
+
+    def __call__(
+        self, state: dict[str, Array], grads: Mapping[str, Array], lr: float
+    ) -> dict[str, Array]:
+        s, self.t = self.settings, self.t + 1
+        for k, theta in state.items():
+            g = grads[k] + s["weight_decay"] * theta
+            if s["optimizer"] == "adam":
+                self.m[k] = 0.9 * self.m[k] + 0.1 * g
+                self.v[k] = 0.999 * self.v[k] + 0.001 * g * g
+                m_hat, v_hat = self.m[k] / (1 - 0.9**self.t), self.v[k] / (1 - 0.999**self.t)
+                state[k] = theta - lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+                continue
+            if s["momentum"]:
+                self.m[k] = g if self.t == 1 else s["momentum"] * self.m[k] + g
+                g = g + s["momentum"] * self.m[k] if s["nesterov"] else self.m[k]
+            state[k] = theta - lr * g
+        return state
 
 
 def softmax(z: Array) -> Array:
@@ -140,8 +176,18 @@ class MLP:
         callback: Callable[[int, Mapping[str, float]], None] | None = None,
         **options: Any,
     ) -> MLP:
-        if options:
-            raise ValueError(f"unknown fit option(s) {sorted(options)}; this MLP takes none")
+        settings = {**FIT_OPTIONS, **options}
+        if unknown := sorted(set(options) - set(FIT_OPTIONS)):
+            raise ValueError(
+                f"unknown fit option(s) {unknown}; this MLP takes {sorted(FIT_OPTIONS)}"
+            )
+        if settings["optimizer"] not in ("sgd", "adam"):
+            got = settings["optimizer"]
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {got!r}")
+        if settings["schedule"] not in ("constant", "cosine"):
+            raise ValueError(
+                f"schedule must be 'constant' or 'cosine', got {settings['schedule']!r}"
+            )
         for name, value in (("epochs", epochs), ("batch_size", batch_size)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -149,10 +195,15 @@ class MLP:
             raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate}")
         X, y = self._X(X), self._y(y, len(X))
         rng = np.random.default_rng(self.seed)
+        step = Optimizer(self.state_dict(), **settings)
         with np.errstate(all="ignore"):  # a diverging run is reported below, not warned about
             for epoch in range(1, epochs + 1):
+                # torch's CosineAnnealingLR(T_max=epochs), stepped after each epoch
+                lr = learning_rate
+                if settings["schedule"] == "cosine":
+                    lr = learning_rate * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2
                 losses = []
-                order = rng.permutation(len(X))
+                order = rng.permutation(len(X)) if settings["shuffle"] else np.arange(len(X))
                 for start in range(0, len(X), batch_size):
                     rows = order[start : start + batch_size]
                     loss, grads = self.gradients(X[rows], y[rows])
@@ -160,10 +211,7 @@ class MLP:
                         raise FloatingPointError(
                             f"the loss became {loss} in epoch {epoch}: lower the learning_rate"
                         )
-                    state = self.state_dict()
-                    for key, g in grads.items():
-                        state[key] -= self.dtype.type(learning_rate) * g
-                    self._set(state)
+                    self._set(step(self.state_dict(), grads, lr))
                     losses.append(loss)
                 if callback is not None:
                     callback(epoch, {"loss": float(np.mean(losses))})
