@@ -16,11 +16,36 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from fromscratch.datasets import load_mnist
 from fromscratch.evolution import RECIPES, Network
+
+
+def train(seed: int, X: Any, y: Any, X_test: Any, y_test: Any) -> None:
+    """One run of the recipe with the model's seed set to ``seed``."""
+    recipe = RECIPES["mnist"]
+    model = Network(**{**recipe["model"], "seed": seed})
+    excluded_wall = excluded_cpu = 0.0
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+
+    def callback(epoch: int, metrics: Mapping[str, float]) -> None:
+        nonlocal excluded_wall, excluded_cpu
+        w, c = time.perf_counter(), time.process_time()
+        accuracy = float(np.mean(model.predict(X_test) == y_test))
+        wall = w - wall0 - excluded_wall
+        cpu = c - cpu0 - excluded_cpu
+        print(
+            f"seed {seed} epoch {epoch}: wall {wall:7.1f} s, cpu {cpu:7.1f} s, "
+            f"loss {metrics['loss']:.4f}, test accuracy {100 * accuracy:.2f}%",
+            flush=True,
+        )
+        excluded_wall += time.perf_counter() - w
+        excluded_cpu += time.process_time() - c
+
+    model.fit(X, y, callback=callback, **recipe["fit"])
 
 
 def main() -> None:
@@ -29,27 +54,8 @@ def main() -> None:
     args = parser.parse_args()
     X, y = load_mnist("train")
     X_test, y_test = load_mnist("test")
-    recipe = RECIPES["mnist"]
     for seed in args.seed or [0]:
-        model = Network(**{**recipe["model"], "seed": seed})
-        excluded_wall = excluded_cpu = 0.0
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-
-        def callback(epoch: int, metrics: Mapping[str, float]) -> None:
-            nonlocal excluded_wall, excluded_cpu
-            w, c = time.perf_counter(), time.process_time()
-            accuracy = float(np.mean(model.predict(X_test) == y_test))
-            wall = w - wall0 - excluded_wall
-            cpu = c - cpu0 - excluded_cpu
-            print(
-                f"seed {seed} epoch {epoch}: wall {wall:7.1f} s, cpu {cpu:7.1f} s, "
-                f"loss {metrics['loss']:.4f}, test accuracy {100 * accuracy:.2f}%",
-                flush=True,
-            )
-            excluded_wall += time.perf_counter() - w
-            excluded_cpu += time.process_time() - c
-
-        model.fit(X, y, callback=callback, **recipe["fit"])
+        train(seed, X, y, X_test, y_test)
 
 
 if __name__ == "__main__":
