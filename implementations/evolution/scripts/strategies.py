@@ -73,7 +73,7 @@ def run(
         evaluating_cpu += time.process_time() - c0
         curve.append((epoch, seconds, accuracy, cpu))
         print(
-            f"  {dataset} epoch {epoch}: {seconds:7.1f} s ({cpu:.1f} s CPU), accuracy {accuracy:.4f}"
+            f"  {dataset} epoch {epoch}: {seconds:7.1f} s ({cpu:.1f} s CPU), acc {accuracy:.4f}"
         )
         if seconds > budget:
             raise OutOfTime
