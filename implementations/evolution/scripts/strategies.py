@@ -72,9 +72,7 @@ def run(
         evaluating += time.perf_counter() - t0
         evaluating_cpu += time.process_time() - c0
         curve.append((epoch, seconds, accuracy, cpu))
-        print(
-            f"  {dataset} epoch {epoch}: {seconds:7.1f} s ({cpu:.1f} s CPU), acc {accuracy:.4f}"
-        )
+        print(f"  {dataset} epoch {epoch}: {seconds:7.1f} s ({cpu:.1f} s CPU), acc {accuracy:.4f}")
         if seconds > budget:
             raise OutOfTime
 
