@@ -1,8 +1,10 @@
 """The population evaluated on Ray workers: same numbers, faults caught, a clean stop.
 
 Every test but the missing-extra one needs the ``ray`` extra and is skipped without it.
-One local Ray instance (loopback only, no dashboard) serves the whole session; the
-Ctrl-C test starts its own in a subprocess and is marked ``slow``.
+One local Ray instance (node address 127.0.0.1, no dashboard, 3 logical CPUs) serves the
+whole session; the Ctrl-C test starts its own in a subprocess and is marked ``slow``.
+(Ray 2.60's gRPC servers listen on every interface whatever the node address, behind
+its token authentication; the README says how to confine them to loopback.)
 """
 
 from __future__ import annotations
