@@ -7,11 +7,13 @@ Read it top to bottom, one idea per module:
 * :mod:`~fromscratch.evolution.parameters` -- the flat vector theta <-> the state dict;
 * :mod:`~fromscratch.evolution.mlp` -- the batched forward pass of a population;
 * :mod:`~fromscratch.evolution.noise` -- Gaussian perturbations from a shared noise table;
+* :mod:`~fromscratch.evolution.lowrank` -- dense, or low-rank (EGGROLL) first-layer noise;
 * :mod:`~fromscratch.evolution.hill_climb` -- greedy mutation hill climbing;
 * :mod:`~fromscratch.evolution.genetic` -- a genetic algorithm with truncation selection;
 * :mod:`~fromscratch.evolution.es` -- OpenAI-style evolution strategies;
 * :mod:`~fromscratch.evolution.optim` -- Adam and SGD for the ES gradient estimate;
 * :mod:`~fromscratch.evolution.network` -- the :class:`Network` that ties them together;
+* :mod:`~fromscratch.evolution.ray_pool` -- the ES population on Ray workers (optional);
 * :mod:`~fromscratch.evolution.validation` -- the checks at the public boundary.
 
 ``RECIPES`` holds the settings the conformance suite trains with, per data set.
