@@ -31,6 +31,7 @@ goes on with fewer losses than members.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from typing import Any, Final
@@ -88,8 +89,7 @@ class Worker:
         self.X, self.y = X, y
 
     def pid(self) -> int:
-        import os
-
+        """This worker's process id: for tests, and to wait until the worker is up."""
         return os.getpid()
 
     def antithetic_losses(
@@ -106,8 +106,8 @@ class RayPool:
     """``workers`` Ray actors, each a :class:`Worker`, evaluating one generation together.
 
     With ``address=None`` and no Ray running in this process, a local Ray instance is
-    started (loopback only, no dashboard) and stopped again by :meth:`close`; otherwise
-    the pool joins the running instance or the cluster at ``address``.
+    started (node address 127.0.0.1, no dashboard) and stopped again by :meth:`close`;
+    otherwise the pool joins the running instance or the cluster at ``address``.
     """
 
     def __init__(
@@ -127,13 +127,18 @@ class RayPool:
             else:
                 ray.init(address=address, log_to_driver=False)
         self.spec = spec
+        self.actors: list[Any] = []
         self.remote_worker = ray.remote(num_cpus=1, max_restarts=0)(Worker)
         self.data = (ray.put(X), ray.put(y))  # in the object store once, shared by the workers
-        self.actors: list[Any] = []
         self.restarts = 0
         self.generation = 0
-        self.actors = [self._start() for _ in range(workers)]
-        ray.get([actor.pid.remote() for actor in self.actors])  # wait until every one is up
+        try:
+            for _ in range(workers):
+                self.actors.append(self._start())
+            ray.get([actor.pid.remote() for actor in self.actors])  # wait until all are up
+        except BaseException:  # Ctrl-C or a failed start: leave no worker, no instance behind
+            self.close()
+            raise
 
     def _start(self) -> Any:
         return self.remote_worker.remote(self.spec, *self.data)
