@@ -12,6 +12,7 @@ import torch
 from fromscratch.evolution import Network
 from fromscratch.evolution.activations import ACTIVATIONS
 from fromscratch.evolution.losses import LOSSES
+from fromscratch.evolution.lowrank import Dense, LowRank
 from fromscratch.evolution.mlp import MLP
 from fromscratch.evolution.parameters import Layout
 
@@ -122,14 +123,56 @@ def test_antithetic_forward_equals_explicit_members(
     sigma = 0.3
     explicit = np.concatenate([theta + sigma * E, theta - sigma * E])
     np.testing.assert_allclose(
-        mlp.antithetic_outputs(theta, E, sigma, X),
+        mlp.antithetic_outputs(theta, E, sigma, X, Dense(sizes)),
         mlp.outputs(explicit, X),
         **tol["antithetic_vs_explicit"],
     )
-    L_plus, L_minus = mlp.antithetic_losses(theta, E, sigma, X, y)
+    L_plus, L_minus = mlp.antithetic_losses(theta, E, sigma, X, y, Dense(sizes))
     L = mlp.losses(explicit, X, y)
     np.testing.assert_allclose(L_plus, L[:5], **tol["antithetic_vs_explicit"])
     np.testing.assert_allclose(L_minus, L[5:], **tol["antithetic_vs_explicit"])
+
+
+@pytest.mark.parametrize("rank", [1, 2, 5])
+@pytest.mark.parametrize("sizes", [(9, 3), (9, 7, 3), (9, 7, 5, 3)])
+def test_low_rank_perturbations_equal_their_dense_expansion(
+    sizes: tuple[int, ...], rank: int, tol: Tolerances
+) -> None:
+    """The factored first layer (X B) A^T / sqrt(r) and the weighted sum sum_i w_i A_i B_i^T
+    / sqrt(r) equal the same computations on the expanded perturbations, in float64; more
+    pairs than one chunk holds, so the chunk boundaries are crossed."""
+    mlp = MLP(sizes, ACTIVATIONS["tanh"], LOSSES["cross_entropy"])
+    kind = LowRank(sizes, rank)
+    X, y = make_data(11, 9, 3)
+    rng = np.random.default_rng(4)
+    theta = rng.normal(size=mlp.layout.size)
+    Q = 3 + mlp_chunk_pairs(11, sizes[1])
+    F = rng.normal(size=(Q, kind.width))
+    E = kind.expand(F)
+    assert E.shape == (Q, mlp.layout.size)
+    sigma = 0.3
+    explicit = np.concatenate([theta + sigma * E, theta - sigma * E])
+    L_plus, L_minus = mlp.antithetic_losses(theta, F, sigma, X, y, kind)
+    L = mlp.losses(explicit, X, y)
+    np.testing.assert_allclose(L_plus, L[:Q], **tol["antithetic_vs_explicit"])
+    np.testing.assert_allclose(L_minus, L[Q:], **tol["antithetic_vs_explicit"])
+    w = rng.normal(size=Q)
+    np.testing.assert_allclose(kind.combine(w, F), w @ E, **tol["antithetic_vs_explicit"])
+
+
+def mlp_chunk_pairs(n: int, h: int) -> int:
+    from fromscratch.evolution.mlp import CHUNK_FLOATS
+
+    return max(1, CHUNK_FLOATS // (2 * n * h))
+
+
+def test_low_rank_entries_have_unit_variance_and_no_correlation() -> None:
+    """E[vec E_W vec E_W^T] = I: what keeps the low-rank estimate pointed along the gradient."""
+    kind = LowRank((6, 4, 2), rank=2)
+    F = np.random.default_rng(0).normal(size=(200_000, kind.width))
+    E_W = kind.expand(F)[:, :24]
+    covariance = E_W.T @ E_W / len(E_W)
+    np.testing.assert_allclose(covariance, np.eye(24), atol=0.02)
 
 
 def test_flat_vector_and_state_dict_round_trip() -> None:

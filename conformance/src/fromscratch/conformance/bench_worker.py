@@ -153,7 +153,7 @@ def blas_facts() -> list[dict[str, Any]]:
     ``OPENBLAS_CORETYPE`` forced). torch links its MKL statically, which threadpoolctl
     cannot see: :func:`torch_facts` covers it.
     """
-    from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_info
 
     facts = []
     for pool in threadpool_info():

@@ -8,6 +8,7 @@ raises where it should not, which the caller reports as a failure.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import time
@@ -805,6 +806,20 @@ ES_PAIRS: Final = (25, 100, 400)
 ES_SIGMA: Final = 1e-3
 
 
+ES_PROTOCOL_ARGUMENTS: Final = frozenset({"self", "X", "y", "population", "sigma", "seed"})
+
+
+def _estimator_options(impl: Implementation) -> dict[str, Any]:
+    """The MNIST recipe's values of ``estimate_gradient``'s own extra keyword arguments."""
+    try:
+        parameters = inspect.signature(impl.factory.estimate_gradient).parameters  # type: ignore[attr-defined]
+    except (AttributeError, TypeError, ValueError):
+        return {}
+    fit = impl.recipes.get("mnist", {}).get("fit", {})
+    extra = set(parameters) - ES_PROTOCOL_ARGUMENTS
+    return {name: fit[name] for name in sorted(extra) if name in fit}
+
+
 def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
     r"""The evolution-strategies gradient estimate points where torch's exact gradient does.
 
@@ -824,13 +839,26 @@ def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
     The measured cosine must reach half of that (:func:`es_cosine_threshold`), for every
     population size in :data:`ES_PAIRS`. The cosine is scale-free, so the estimate may
     carry any positive factor (``1 / sigma``, the population size, the shaping's scale).
+
+    The estimator checked is the one the implementation trains with: options of
+    ``estimate_gradient`` beyond the protocol's that the MNIST recipe sets (such as
+    ``rank``, low-rank perturbations of the first layer) are passed on
+    (:func:`_estimator_options`). A perturbation distribution with the same covariance
+    (the identity) as :math:`\mathcal N(0, I)` has the same first-order expectation, a
+    positive multiple of :math:`g`, and the formula holds as far as :math:`s_i` stays close
+    to Gaussian; for rank-1 first-layer noise on this case the mean cosine over 20 seeds is
+    97-98% of the formula (0.485, 0.732, 0.899 against 0.494, 0.751, 0.915), well inside
+    the factor of two the bound leaves.
     """
     model = _build(impl, ES_CASE)
     state = model.state_dict()
     torch_model = reference.load(reference.sequential(list(ES_CASE.layers), "tanh"), state)
     X, y = ES_CASE.batch()
     _, exact = reference.loss_and_gradients(torch_model, ES_CASE.loss, X, y)
-    estimate = model.estimate_gradient(X, y, population=2 * n_pairs, sigma=ES_SIGMA, seed=0)
+    options = _estimator_options(impl)
+    estimate = model.estimate_gradient(
+        X, y, population=2 * n_pairs, sigma=ES_SIGMA, seed=0, **options
+    )
     if set(estimate) != set(exact):
         raise AssertionError(f"keys {sorted(estimate)} differ from torch's {sorted(exact)}")
     keys = sorted(exact)
@@ -843,7 +871,7 @@ def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
     return Measurement(
         "es_gradient",
         impl.name,
-        f"n_pairs={n_pairs}",
+        ", ".join([f"n_pairs={n_pairs}", *(f"{k}={v}" for k, v in options.items())]),
         cosine,
         threshold,
         bool(cosine >= threshold and unchanged),

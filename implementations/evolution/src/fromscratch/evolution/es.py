@@ -41,14 +41,18 @@ It points uphill, like the ``.grad`` of a torch parameter; the optimizer steps a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .lowrank import Perturbations, perturbations
 from .mlp import MLP
 from .noise import NoiseTable
 from .optim import SGD, Adam
+
+if TYPE_CHECKING:
+    from .ray_pool import RayPool
 
 Array = NDArray[np.floating[Any]]
 Labels = NDArray[np.integer[Any]]
@@ -66,13 +70,17 @@ def centered_ranks(L: Array) -> NDArray[np.float64]:
     return ranks / (len(L) - 1) - 0.5
 
 
-def es_gradient(L_plus: Array, L_minus: Array, E: Array, sigma: float) -> Array:
+def es_gradient(
+    L_plus: Array, L_minus: Array, E: Array, sigma: float, kind: Perturbations | None = None
+) -> Array:
     r""":math:`\hat g = \frac{1}{2Q\sigma}\sum_i (R^+_i - R^-_i)\,\epsilon_i` from the losses of
-    :math:`\theta \pm \sigma\epsilon_i` and the perturbations ``E`` (Q, d)."""
+    :math:`\theta \pm \sigma\epsilon_i` and the perturbations ``E`` (Q, width), stored as
+    ``kind`` stores them (dense rows :math:`\epsilon_i` if None)."""
     Q = len(E)
     R = centered_ranks(np.concatenate([L_plus, L_minus]))
     w = (R[:Q] - R[Q:]).astype(E.dtype)  # in E's dtype: float32 stays float32
-    g: Array = (w @ E) / (2 * Q * sigma)
+    weighted_sum = w @ E if kind is None else kind.combine(w, E)
+    g: Array = weighted_sum / (2 * Q * sigma)
     return g
 
 
@@ -96,12 +104,16 @@ class EvolutionStrategy:
         optimizer: str,
         momentum: float,
         weight_decay: float,
+        rank: int | None,
         noise: NoiseTable,
         rng: np.random.Generator,
+        pool: RayPool | None = None,
     ) -> None:
         self.mlp, self.theta, self.noise, self.rng = mlp, theta, noise, rng
+        self.pool = pool
         self.pairs = population // 2
         self.sigma = sigma
+        self.kind = perturbations(mlp.sizes, rank)
         self.optimizer: Adam | SGD = (
             Adam(theta, learning_rate, betas=(momentum, 0.999), weight_decay=weight_decay)
             if optimizer == "adam"
@@ -116,14 +128,24 @@ class EvolutionStrategy:
     def learning_rate(self, value: float) -> None:
         self.optimizer.lr = value
 
-    def estimate(self, X: Array, y: Labels) -> Array:
-        """The rank-shaped antithetic estimate of :math:`\\nabla_\\theta L(X, y)`."""
-        E = self.noise.sample(self.pairs, self.rng)
-        L_plus, L_minus = self.mlp.antithetic_losses(self.theta, E, self.sigma, X, y)
-        return es_gradient(L_plus, L_minus, E, self.sigma)
+    def estimate(self, X: Array, y: Labels, rows: NDArray[np.intp]) -> Array:
+        """The rank-shaped antithetic estimate of :math:`\\nabla_\\theta L(X, y)`.
 
-    def step(self, X: Array, y: Labels) -> float:
-        """One generation on a mini-batch; returns the loss of :math:`\\theta` before it."""
+        The pairs are evaluated here, or on the workers of a Ray ``pool``, which hold the
+        data and the noise table: they get the batch's ``rows`` and the perturbations'
+        offsets, never the numbers themselves.
+        """
+        offsets = self.noise.offsets(self.pairs, self.rng)
+        F = self.noise.take(offsets, self.kind.width)
+        if self.pool is None:
+            L_plus, L_minus = self.mlp.antithetic_losses(self.theta, F, self.sigma, X, y, self.kind)
+        else:
+            L_plus, L_minus = self.pool.antithetic_losses(self.theta, rows, offsets, self.sigma)
+        return es_gradient(L_plus, L_minus, F, self.sigma, self.kind)
+
+    def step(self, X: Array, y: Labels, rows: NDArray[np.intp]) -> float:
+        """One generation on the mini-batch ``X, y`` (the training set's ``rows``); returns
+        the loss of :math:`\\theta` before it."""
         L = float(self.mlp.losses(self.theta[None], X, y)[0])
-        self.optimizer.step(self.estimate(X, y))
+        self.optimizer.step(self.estimate(X, y, rows))
         return L

@@ -58,8 +58,10 @@ class GeneticAlgorithm:
         best: Array = self.Theta[0]
         return best
 
-    def step(self, X: Array, y: Labels) -> float:
-        """One generation on a mini-batch; returns the loss of the best member before it."""
+    def step(self, X: Array, y: Labels, rows: NDArray[np.intp] | None = None) -> float:
+        """One generation on a mini-batch; returns the loss of the best member before it.
+
+        ``rows`` (the batch's indices) is unused: the population is evaluated here."""
         M = len(self.Theta)
         children = self.Theta[self.rng.integers(0, M, size=M)]  # copies
         if self.crossover:

@@ -45,8 +45,10 @@ class HillClimber:
         self.learning_rate = learning_rate
         self.population = population
 
-    def step(self, X: Array, y: Labels) -> float:
-        """One step on a mini-batch; returns the loss of :math:`\\theta` before it."""
+    def step(self, X: Array, y: Labels, rows: NDArray[np.intp] | None = None) -> float:
+        """One step on a mini-batch; returns the loss of :math:`\\theta` before it.
+
+        ``rows`` (the batch's indices) is unused: the candidates are evaluated here."""
         mutations = self.learning_rate * self.noise.sample(self.population, self.rng)
         candidates = np.concatenate([self.theta[None], self.theta + mutations])
         L = self.mlp.losses(candidates, X, y)

@@ -32,8 +32,10 @@ from .es import EvolutionStrategy, es_gradient
 from .genetic import GeneticAlgorithm
 from .hill_climb import HillClimber
 from .losses import LOSSES
+from .lowrank import perturbations
 from .mlp import MLP
 from .noise import NoiseTable
+from .ray_pool import RayPool, WorkerSpec
 from .validation import (
     DTYPES,
     FitOptions,
@@ -168,6 +170,15 @@ class Network:
         crossover
             GA only: uniform crossover between two parents (default True: on MNIST it
             reaches a given accuracy in less time, see the README).
+        rank
+            ES only: None (default) for dense Gaussian perturbations, or the rank r of the
+            first layer's perturbations :math:`A B^\\top / \\sqrt r` (EGGROLL): a member
+            then costs about h / r times less in the first layer.
+        executor, workers, address
+            ES only: ``"local"`` (default) evaluates the population in this process;
+            ``"ray"`` on ``workers`` Ray actors (default 2), on a local Ray instance
+            (``address=None``) or the cluster at ``address``. Needs the ``ray`` extra;
+            the result is bit-identical to ``"local"``.
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of ``learning_rate`` per epoch.
 
@@ -196,7 +207,29 @@ class Network:
         X = check_X(X, self.sizes[0], self.dtype)
         y = check_y(y, len(X), self.n_classes)
 
-        strategy = self._make_strategy(config, learning_rate)
+        pool = self._make_pool(config, X, y) if config.executor == "ray" else None
+        try:
+            strategy = self._make_strategy(config, learning_rate, pool)
+            self._epochs(
+                strategy, X, y, epochs, batch_size, learning_rate, config, callback, batch_callback
+            )
+        finally:  # also on Ctrl-C: no Ray worker outlives fit
+            if pool is not None:
+                pool.close()
+        return self
+
+    def _epochs(
+        self,
+        strategy: Strategy,
+        X: Array,
+        y: Labels,
+        epochs: int,
+        batch_size: int,
+        learning_rate: float,
+        config: FitOptions,
+        callback: Callback | None,
+        batch_callback: Callable[[int, int, float], object] | None,
+    ) -> None:
         n = len(X)
         for epoch in range(1, epochs + 1):
             if config.schedule == "cosine":
@@ -208,7 +241,7 @@ class Network:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for batch, start in enumerate(range(0, n, batch_size), start=1):
                     rows = order[start : start + batch_size]
-                    L = strategy.step(np.take(X, rows, axis=0), y[rows])
+                    L = strategy.step(np.take(X, rows, axis=0), y[rows], rows)
                     if not math.isfinite(L):
                         self._diverged(epoch, batch, L, strategy.learning_rate)
                     losses.append(L)
@@ -223,7 +256,18 @@ class Network:
                     "learning_rate": strategy.learning_rate,
                 }
                 callback(epoch, metrics)
-        return self
+
+    def _make_pool(self, config: FitOptions, X: Array, y: Labels) -> RayPool:
+        """Ray workers that hold the data and this model's noise table (same seed)."""
+        spec = WorkerSpec(
+            self.sizes,
+            self.activation,
+            self.mlp.criterion.name,
+            self.dtype.name,
+            self._noise_seed,
+            config.rank,
+        )
+        return RayPool(spec, X, y, workers=config.workers, address=config.address)
 
     def _noise_table(self) -> NoiseTable:
         """The table of Gaussian noise, drawn on first use and kept: every fit reuses it."""
@@ -232,7 +276,9 @@ class Network:
             self._noise = NoiseTable(self.mlp.layout.size, self.dtype, rng)
         return self._noise
 
-    def _make_strategy(self, config: FitOptions, learning_rate: float) -> Strategy:
+    def _make_strategy(
+        self, config: FitOptions, learning_rate: float, pool: RayPool | None
+    ) -> Strategy:
         # Strategies update their own copy of theta; fit copies the result back per epoch.
         theta = self.theta.copy()
         common: dict[str, Any] = {
@@ -252,6 +298,8 @@ class Network:
             optimizer=config.optimizer,
             momentum=config.momentum,
             weight_decay=config.weight_decay,
+            rank=config.rank,
+            pool=pool,
             **common,
         )
 
@@ -266,26 +314,37 @@ class Network:
     # ------------------------------------------------------------- the ES gradient hook
 
     def estimate_gradient(
-        self, X: NDArray[Any], y: NDArray[Any], *, population: int, sigma: float, seed: int
+        self,
+        X: NDArray[Any],
+        y: NDArray[Any],
+        *,
+        population: int,
+        sigma: float,
+        seed: int,
+        rank: int | None = None,
     ) -> StateDict:
         r"""The ES estimate of :math:`\nabla_\theta L(X, y)`, up to a positive factor.
 
         Exactly the estimator that ``strategy="es"`` steps against (antithetic pairs,
         centered-rank shaping, see :func:`~fromscratch.evolution.es.es_gradient`), from
         ``population // 2`` pairs drawn from a noise table seeded with ``seed``, with the
-        fitness measured on all of ``(X, y)``. Keyed like :meth:`state_dict`; the
-        parameters are left unchanged.
+        fitness measured on all of ``(X, y)``; ``rank`` is ``fit``'s option of the same
+        name (dense perturbations if None, rank-``rank`` ones in the first layer
+        otherwise, see :mod:`~fromscratch.evolution.lowrank`). Keyed like
+        :meth:`state_dict`; the parameters are left unchanged.
         """
         population = check_population(population, even=True)
         sigma = check_float("sigma", sigma, low=0, low_inclusive=False)
         seed = check_int("seed", seed, low=0)
+        rank = None if rank is None else check_int("rank", rank)
         X = check_X(X, self.sizes[0], self.dtype)
         y = check_y(y, len(X), self.n_classes)
+        kind = perturbations(self.sizes, rank)
         rng = np.random.default_rng(seed)
-        E = NoiseTable(self.mlp.layout.size, self.dtype, rng).sample(population // 2, rng)
+        F = NoiseTable(kind.width, self.dtype, rng).sample(population // 2, rng)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            L_plus, L_minus = self.mlp.antithetic_losses(self.theta, E, sigma, X, y)
-        return self.mlp.layout.to_state_dict(es_gradient(L_plus, L_minus, E, sigma))
+            L_plus, L_minus = self.mlp.antithetic_losses(self.theta, F, sigma, X, y, kind)
+        return self.mlp.layout.to_state_dict(es_gradient(L_plus, L_minus, F, sigma, kind))
 
     # ------------------------------------------------------------------------ inference
 

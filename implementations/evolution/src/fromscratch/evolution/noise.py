@@ -35,8 +35,17 @@ class NoiseTable:
         self.table: Array = rng.standard_normal(TABLE_SIZE + d - 1, dtype=dtype)
         self.windows = np.lib.stride_tricks.sliding_window_view(self.table, d)
 
-    def sample(self, count: int, rng: np.random.Generator) -> Array:
-        """``count`` perturbations (count, d), each a window at an offset drawn from ``rng``."""
-        offsets = rng.integers(0, TABLE_SIZE, size=count)
-        E: Array = self.windows[offsets]  # fancy indexing copies: E is ours to modify
+    def offsets(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]:
+        """``count`` window offsets drawn from ``rng``: all a perturbation is, given the table."""
+        offsets: NDArray[np.int64] = rng.integers(0, TABLE_SIZE, size=count)
+        return offsets
+
+    def take(self, offsets: NDArray[np.int64], width: int | None = None) -> Array:
+        """The windows at ``offsets``, (count, width); ``width`` defaults to d."""
+        windows = self.windows if width is None else self.windows[:, :width]
+        E: Array = windows[offsets]  # fancy indexing copies: E is ours to modify
         return E
+
+    def sample(self, count: int, rng: np.random.Generator, width: int | None = None) -> Array:
+        """``count`` perturbations (count, width), each a window at an offset drawn from ``rng``."""
+        return self.take(self.offsets(count, rng), width)

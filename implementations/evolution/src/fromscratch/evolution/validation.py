@@ -20,6 +20,7 @@ from .optim import OPTIMIZERS
 
 DTYPES = ("float32", "float64")
 STRATEGIES = ("es", "ga", "hill_climb")
+EXECUTORS = ("local", "ray")
 SCHEDULES = ("constant", "cosine")
 
 
@@ -108,14 +109,28 @@ class FitOptions:
     optimizer: str = "adam"
     momentum: float = 0.9
     weight_decay: float = 0.0
+    rank: int | None = None
     crossover: bool = True
     schedule: str = "constant"
+    executor: str = "local"
+    workers: int = 2
+    address: str | None = None
 
 
 # Which options each strategy reads; an option meant for another one is refused rather
 # than silently ignored, so a caller never trains a different model than they think.
 STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
-    "es": ("population", "sigma", "optimizer", "momentum", "weight_decay"),
+    "es": (
+        "population",
+        "sigma",
+        "optimizer",
+        "momentum",
+        "weight_decay",
+        "rank",
+        "executor",
+        "workers",
+        "address",
+    ),
     "ga": ("population", "crossover"),
     "hill_climb": ("population",),
 }
@@ -154,10 +169,26 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
     weight_decay = check_float(
         "weight_decay", options.get("weight_decay", defaults.weight_decay), low=0
     )
+    rank = options.get("rank")
+    if rank is not None:
+        rank = check_int("rank", rank)
     crossover = options.get("crossover", defaults.crossover)
     if not isinstance(crossover, bool | np.bool_):
         raise ValueError(f"crossover must be True or False, got {crossover!r}")
     schedule = check_choice("schedule", options.get("schedule", defaults.schedule), SCHEDULES)
+    executor = check_choice("executor", options.get("executor", defaults.executor), EXECUTORS)
+    if executor == "local" and ("workers" in options or "address" in options):
+        raise ValueError(
+            "workers and address apply to executor='ray' only; "
+            "the local executor evaluates the population in this process"
+        )
+    workers = check_int("workers", options.get("workers", defaults.workers))
+    address = options.get("address")
+    if address is not None and not (isinstance(address, str) and address):
+        raise ValueError(
+            f"address must be a Ray cluster address such as 'ray://host:10001' or "
+            f"'auto', or None for a local instance, got {address!r}"
+        )
     return FitOptions(
         strategy=strategy,
         population=population,
@@ -165,8 +196,12 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
         optimizer=optimizer,
         momentum=momentum,
         weight_decay=weight_decay,
+        rank=rank,
         crossover=bool(crossover),
         schedule=schedule,
+        executor=executor,
+        workers=workers,
+        address=address,
     )
 
 

@@ -1,0 +1,121 @@
+"""Generations per second of the MNIST recipe's ES, in process and on 1, 2, 3 Ray workers.
+
+Usage (from the repository root, with FROMSCRATCH_DATA set and the ``ray`` extra)::
+
+    python implementations/evolution/scripts/ray_speed.py --generations 60
+
+Times ``--generations`` ES steps (the recipe's model, population, rank and batch size)
+after two warm-up steps, on a local Ray instance (loopback only, no dashboard) whose
+start-up is not timed, and reports per executor:
+
+* generations per second, and the driver's own time per generation (the rank shaping,
+  the weighted sum of the perturbations, Adam: what no worker can take over);
+* the payload per generation, counted as the pickled bytes of what goes out (θ, the
+  row indices, the offsets) and what comes back (the losses);
+* the bytes the loopback interface carried per generation (``/proc/net/dev``: Ray's own
+  messages; on one machine θ travels through shared memory, not the network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import time
+from typing import Any
+
+import numpy as np
+
+from fromscratch.datasets import load_mnist
+from fromscratch.evolution import RECIPES, Network
+from fromscratch.evolution.ray_pool import RayPool, import_ray
+from fromscratch.evolution.validation import check_fit_options
+
+
+def loopback_bytes() -> int:
+    with open("/proc/net/dev") as table:
+        for line in table:
+            name, _, rest = line.partition(":")
+            if name.strip() == "lo":
+                fields = rest.split()
+                return int(fields[0]) + int(fields[8])  # received + transmitted
+    return 0
+
+
+class Payload:
+    """Wraps a pool and counts the pickled bytes of each generation's messages."""
+
+    def __init__(self, pool: RayPool) -> None:
+        self.pool, self.out, self.back, self.calls = pool, 0, 0, 0
+
+    def antithetic_losses(self, theta: Any, rows: Any, offsets: Any, sigma: float) -> Any:
+        W = len(self.pool.actors)
+        shares = np.array_split(offsets, W)
+        self.out += len(pickle.dumps(theta, protocol=5))  # put once per generation
+        self.out += sum(len(pickle.dumps((rows, s, sigma), protocol=5)) for s in shares)
+        result = self.pool.antithetic_losses(theta, rows, offsets, sigma)
+        self.back += len(pickle.dumps(result, protocol=5))
+        self.calls += 1
+        return result
+
+
+def run(executor: str, workers: int, generations: int, X: Any, y: Any) -> dict[str, float]:
+    recipe = RECIPES["mnist"]
+    model = Network(**recipe["model"])
+    fit = {k: v for k, v in recipe["fit"].items() if k not in ("epochs", "schedule")}
+    options = {k: v for k, v in fit.items() if k not in ("batch_size", "learning_rate")}
+    if executor == "ray":
+        options.update(executor="ray", workers=workers)
+    config = check_fit_options(options)
+    pool = model._make_pool(config, X, y) if executor == "ray" else None
+    counter = Payload(pool) if pool is not None else None
+    strategy: Any = model._make_strategy(config, fit["learning_rate"], counter)  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    n = fit["batch_size"]
+    batches = [rng.choice(len(X), size=n, replace=False) for _ in range(generations + 2)]
+    for rows in batches[:2]:
+        strategy.step(X[rows], y[rows], rows)
+    if counter is not None:
+        counter.out = counter.back = counter.calls = 0
+    lo, wall, cpu = loopback_bytes(), time.perf_counter(), time.process_time()
+    for rows in batches[2:]:
+        strategy.step(X[rows], y[rows], rows)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    result = {"gen_per_s": generations / wall, "driver_cpu_ms": 1e3 * cpu / generations}
+    if counter is not None:
+        result["out_bytes"] = counter.out / counter.calls
+        result["back_bytes"] = counter.back / counter.calls
+        result["loopback_bytes"] = (loopback_bytes() - lo) / generations
+    if pool is not None:
+        pool.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--generations", type=int, default=60)
+    parser.add_argument("--workers", type=int, action="append")
+    args = parser.parse_args()
+    X, y = load_mnist("train")
+    ray = import_ray()
+    ray.init(num_cpus=3, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    try:
+        rows = [("in process", run("local", 1, args.generations, X, y))]
+        for W in args.workers or [1, 2, 3]:
+            rows.append((f"ray, {W} worker(s)", run("ray", W, args.generations, X, y)))
+    finally:
+        ray.shutdown()
+    print(
+        "| executor | generations/s | driver CPU ms/gen | out B/gen | back B/gen | loopback B/gen |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, r in rows:
+        extra = (
+            f"{r['out_bytes']:.0f} | {r['back_bytes']:.0f} | {r['loopback_bytes']:.0f}"
+            if "out_bytes" in r
+            else "— | — | —"
+        )
+        print(f"| {name} | {r['gen_per_s']:.2f} | {r['driver_cpu_ms']:.1f} | {extra} |")
+
+
+if __name__ == "__main__":
+    main()
