@@ -13,7 +13,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 from fromscratch.conformance import checks
+from fromscratch.conformance.atomic import write_bytes
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
 from fromscratch.conformance.cli import UsageError
 from fromscratch.conformance.progress import TrainingProgress
@@ -155,17 +155,8 @@ def environment() -> dict[str, Any]:
 
 
 def write_json(path: Path, payload: Any) -> None:
-    """Write ``payload`` as JSON atomically: a temp file beside ``path``, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, default=_jsonable)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``payload`` as indented JSON, atomically."""
+    write_bytes(path, (json.dumps(payload, indent=2, default=_jsonable) + "\n").encode())
 
 
 def _jsonable(value: Any) -> Any:
@@ -338,19 +329,6 @@ def collect(
         "es_prediction": es_prediction(results),
         "bench": read_bench((out or OUT) / "bench.json"),
     }
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically: a temp file beside ``path``, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render(results: dict[str, Any], out: Path) -> list[Path]:
