@@ -876,6 +876,7 @@ def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
         threshold,
         bool(cosine >= threshold and unchanged),
         {
+            "n_pairs": n_pairs,
             "expected_cosine": round(expected, 4),
             "n_parameters": d,
             "sigma": ES_SIGMA,

@@ -379,9 +379,9 @@ def _es(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
         return [Text("No implementation offers an evolution-strategies gradient estimate.")]
     points: dict[str, list[tuple[int, float]]] = {}
     for m in es:
-        n_pairs = int(m["case"].split("=")[1]) if "=" in m["case"] else 0
         if m["value"] is not None:
-            points.setdefault(m["implementation"], []).append((n_pairs, float(m["value"])))
+            point = (int(m["details"]["n_pairs"]), float(m["value"]))
+            points.setdefault(m["implementation"], []).append(point)
     draw["es-cosine"] = figures.es_cosine(
         points,
         results["es_prediction"],
@@ -401,7 +401,7 @@ def _es(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             [
                 [
                     cell(m["implementation"]),
-                    cell(m["case"]),
+                    cell(m["case"]),  # n_pairs, and the estimator's options
                     cell(fmt(_number(m["value"]))),
                     cell(fmt(m["bound"])),
                     cell(fmt(m["details"].get("expected_cosine"))),
