@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from fromscratch.loops import Network, Neuron
-from fromscratch.loops.optim import SGD
+from fromscratch.boundary.optim import SGD
 
 Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
 Twin = Callable[[Network], torch.nn.Sequential]
@@ -181,9 +181,7 @@ def test_bug3_gradients_are_computed_apart_from_the_update(
     before = model.state_dict()
     _, grads = model.gradients(X, y)
     assert matches(grads, torch_gradients(torch_twin(model), X, y), tol["vs_torch"])
-    neurons = model.neurons()
-    params = [p for n in neurons for p in (n.w, n.b)]
-    SGD(params, [g for n in neurons for g in (n.dL_dw, n.dL_db)], LR).step()
+    SGD(model.parameters(), lr=LR).step()
     for key, value in model.state_dict().items():
         np.testing.assert_allclose(
             value, before[key] - LR * grads[key], **tol["training_vs_torch"], err_msg=key

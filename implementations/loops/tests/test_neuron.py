@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fromscratch.boundary.optim import SGD, Parameter
 from fromscratch.loops.activations import ACTIVATIONS, IDENTITY
 from fromscratch.loops.neuron import Neuron
 
@@ -125,15 +126,18 @@ def test_backward_reads_but_never_writes_parameters_inputs_or_its_error() -> Non
     np.testing.assert_array_equal(upstream, before)
 
 
-def test_backward_writes_the_gradients_into_the_arrays_an_optimizer_holds() -> None:
+def test_the_optimizer_reads_the_gradients_backward_stores_beside_w_and_b() -> None:
     neuron = make_neuron(4, "relu", seed=3)
-    held = neuron.dL_dw, neuron.dL_db
+    w, b = Parameter(neuron, "w"), Parameter(neuron, "b")
     neuron.forward(np.random.default_rng(3).normal(size=(4, 5)))
     neuron.backward(np.ones(5), None)
-    assert neuron.dL_dw is held[0]
-    assert neuron.dL_db is held[1]
+    assert w.grad is neuron.dL_dw
+    assert b.grad is neuron.dL_db
     assert neuron.dL_dw.shape == (4,)
     assert neuron.dL_db.shape == (1,)
+    w_before, step = neuron.w.copy(), neuron.dL_dw.copy()
+    SGD([w, b], lr=0.5).step()
+    np.testing.assert_array_equal(neuron.w, w_before - 0.5 * step)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -9,9 +9,10 @@ Read it top to bottom, one idea per module:
   rows it stacks into one matrix;
 * :mod:`~fromscratch.loops.losses` -- cross-entropy, BCE, MSE and the error each output
   neuron starts from;
-* :mod:`~fromscratch.loops.optim` -- SGD (momentum, Nesterov) and Adam, neuron by neuron;
-* :mod:`~fromscratch.loops.network` -- the :class:`Network`, which trains it all;
-* :mod:`~fromscratch.loops.validation` -- the checks at the public boundary.
+* :mod:`~fromscratch.loops.network` -- the :class:`Network`, which trains it all.
+
+The checks, the training loop and the optimizers (``SGD``, ``Adam`` in torch's shape,
+stepping neuron by neuron) are shared by every implementation: :mod:`fromscratch.boundary`.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with, per data set.
 """

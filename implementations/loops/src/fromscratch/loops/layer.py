@@ -31,12 +31,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from fromscratch.boundary.types import Array
 
 from .activations import Activation
 from .neuron import Neuron
-
-Array = NDArray[np.floating[Any]]
 
 
 class Layer:

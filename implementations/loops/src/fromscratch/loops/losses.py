@@ -31,12 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from fromscratch.boundary.types import Array, Labels
 
 from .activations import sigmoid
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 
 def softmax(Z: Array) -> Array:

@@ -38,39 +38,26 @@ what makes them checkable against PyTorch and against finite differences.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fromscratch.boundary import validation as check
+from fromscratch.boundary.loop import shuffle_rng, train
+from fromscratch.boundary.model import Classifier
+from fromscratch.boundary.optim import Parameter, set_learning_rate
+from fromscratch.boundary.options import check_fit_options, make_optimizer
+from fromscratch.boundary.types import DTYPES, Array, BatchCallback, Callback, Labels, StateDict
 
 from .activations import ACTIVATIONS, IDENTITY
 from .layer import Layer
 from .losses import LOSSES
 from .neuron import Neuron
-from .optim import SGD, Adam, cosine_learning_rate
-from .validation import (
-    DTYPES,
-    FitOptions,
-    check_choice,
-    check_fit_options,
-    check_float,
-    check_layers,
-    check_positive_int,
-    check_seed,
-    check_state_dict,
-    check_X,
-    check_y,
-)
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
-StateDict = dict[str, Array]
-Callback = Callable[[int, Mapping[str, float]], None]
 
 
-class Network:
+class Network(Classifier):
     r"""A multilayer perceptron made of :class:`~fromscratch.loops.neuron.Neuron` objects.
 
     Equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
@@ -97,16 +84,16 @@ class Network:
 
     # ------------------------------------------------ forward, backward, update
 
-    def _forward(self, X: Array) -> Array:
+    def forward(self, X: Array) -> Array:
         """Run every layer on the rows of ``X`` (n, d); return the output ``Z`` (k, n)."""
         A = X.T  # one row per input feature, one column per sample
         for layer in self.layers:
             A = layer.forward(A)
         return A
 
-    def _backprop(self, X: Array, y: Labels) -> float:
+    def backward(self, X: Array, y: Labels) -> float:
         """Forward, loss, backward: fill every neuron's ``dL_dw`` and ``dL_db``; return the loss."""
-        Z = self._forward(X)
+        Z = self.forward(X)
         L, dL_dA = self.criterion.value_and_gradient(Z, y)  # the output layer's a is its z
         for l in range(len(self.layers) - 1, 0, -1):
             dL_dA_prev = np.zeros_like(self.layers[l].A_prev)  # every neuron adds its share
@@ -115,29 +102,11 @@ class Network:
         self.layers[0].backward(dL_dA, None)  # the first layer's inputs are the data
         return L
 
-    def _optimizer(self, config: FitOptions, learning_rate: float) -> SGD | Adam:
-        """The update: an optimizer over every neuron's ``w`` and ``b``, reading the gradients
-        ``dL_dw`` and ``dL_db`` that the backward pass leaves next to them."""
-        neurons = self.neurons()
-        params = [p for neuron in neurons for p in (neuron.w, neuron.b)]
-        grads = [g for neuron in neurons for g in (neuron.dL_dw, neuron.dL_db)]
-        if config.optimizer == "adam":
-            return Adam(
-                params,
-                grads,
-                learning_rate,
-                betas=config.betas,
-                eps=config.eps,
-                weight_decay=config.weight_decay,
-            )
-        return SGD(
-            params,
-            grads,
-            learning_rate,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-        )
+    def parameters(self) -> list[Parameter]:
+        """Every neuron's ``w`` and ``b``, with the gradients ``dL_dw`` and ``dL_db`` the
+        backward pass leaves beside them: what the optimizer's ``step()`` updates,
+        neuron by neuron (``fit(optimizer=...)`` picks the optimizer)."""
+        return [Parameter(neuron, name) for neuron in self.neurons() for name in ("w", "b")]
 
     # ------------------------------------------------ construction, training loop, protocol
 
@@ -150,34 +119,22 @@ class Network:
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check_layers(layers)
-        self.activation = ACTIVATIONS[check_choice("activation", activation, ACTIVATIONS)]
-        self.criterion = LOSSES[check_choice("loss", loss, LOSSES)]
-        self.dtype: np.dtype[Any] = np.dtype(check_choice("dtype", dtype, DTYPES))
-        self.seed = check_seed(seed)
+        self.sizes = check.check_layers(layers)
+        self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
+        self.activation = ACTIVATIONS[activation]
+        self.loss_name = check.check_choice("loss", loss, LOSSES)
+        self.criterion = LOSSES[loss]
+        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
+        self.seed = check.check_seed(seed)
+        self.n_classes = check.check_outputs(loss, self.sizes[-1])
 
-        k = self.sizes[-1]
-        if self.criterion.binary and k != 1:
-            raise ValueError(
-                f"loss='bce' uses one output logit, so layers[-1] must be 1, got {k}; "
-                f"for {k} classes use loss='cross_entropy'"
-            )
-        if not self.criterion.binary and k < 2:
-            raise ValueError(
-                f"loss={loss!r} needs one output per class, so layers[-1] must be >= 2, "
-                f"got {k}; for a single output logit use loss='bce'"
-            )
-        self.n_classes = 2 if self.criterion.binary else k
-
-        init_rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.seed)
         last = len(self.sizes) - 2
         self.layers = [
-            Layer(n_in, n_out, IDENTITY if l == last else self.activation, init_rng, self.dtype)
+            Layer(n_in, n_out, IDENTITY if l == last else self.activation, rng, self.dtype)
             for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=False))
         ]
-        # Shuffling draws from its own stream, a child of the seed: it never shifts the
-        # initial parameters, and it carries on across calls to fit() like torch's RNG.
-        self._shuffle_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
+        self._shuffle_rng = shuffle_rng(self.seed)
 
     def neurons(self) -> list[Neuron]:
         """Every neuron, layer by layer: the order in which the optimizer visits them."""
@@ -192,113 +149,55 @@ class Network:
         batch_size: int,
         learning_rate: float,
         callback: Callback | None = None,
-        batch_callback: Callable[[int, int, float], object] | None = None,
+        batch_callback: BatchCallback | None = None,
         **options: Any,
     ) -> Network:
         r"""Train by mini-batch gradient descent; return ``self``.
 
         Each epoch shuffles the rows (unless ``shuffle=False``), then for each batch of
-        ``batch_size`` rows (the last one may be smaller) runs the forward pass, the loss,
-        the backward pass and one optimizer step.
+        ``batch_size`` rows runs :meth:`backward` and one optimizer step. ``options``
+        are those of :mod:`fromscratch.boundary.options`: ``optimizer`` (``"sgd"`` or
+        ``"adam"``), ``momentum``, ``nesterov``, ``betas``, ``eps``, ``weight_decay``,
+        ``schedule`` (``"constant"`` or ``"cosine"``) and ``shuffle``.
+        ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch,
+        ``batch_callback(epoch, batch, loss)`` after each batch.
 
-        Options
-        -------
-        optimizer
-            ``"sgd"`` (default) or ``"adam"``, updating exactly like ``torch.optim``'s.
-        momentum, nesterov
-            SGD only: momentum in [0, 1) (default 0), Nesterov's variant (default False).
-        betas, eps
-            Adam only: default ``(0.9, 0.999)`` and ``1e-8``.
-        weight_decay
-            L2 penalty added to the gradient, both optimizers (default 0).
-        schedule
-            ``"constant"`` (default) or ``"cosine"`` annealing of the learning rate per
-            epoch, see :mod:`fromscratch.loops.optim`.
-        shuffle
-            ``True`` (default) shuffles the rows each epoch; ``False`` keeps their order,
-            so the batches are rows ``[0, batch_size)``, ``[batch_size, 2 batch_size)``, ...
-            in every epoch: how the conformance suite replays torch's training step for step.
-
-        ``callback(epoch, metrics)`` runs after each epoch (counting from 1) with
-        ``metrics = {"loss": mean batch loss, "learning_rate": rate used}``.
-
-        ``batch_callback(epoch, batch, loss)``, if given, runs after each mini-batch step
-        (``batch`` counts from 1) with that batch's loss: it lets a progress bar move
-        inside a long epoch.
-
-        Raises
-        ------
-        ValueError
-            Bad data or hyper-parameters.
-        FloatingPointError
-            The loss became NaN or infinite (usually a learning rate too high).
+        Raises ``ValueError`` for bad data or hyper-parameters, ``FloatingPointError`` when
+        the loss or the parameters stop being finite (usually a learning rate too high).
         """
-        epochs = check_positive_int("epochs", epochs)
-        batch_size = check_positive_int("batch_size", batch_size)
-        learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
-        if callback is not None and not callable(callback):
-            raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
-        if batch_callback is not None and not callable(batch_callback):
-            raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
-        config = check_fit_options(options)
-        X = check_X(X, self.sizes[0], self.dtype)
-        y = check_y(y, len(X), self.n_classes)
-
-        optimizer = self._optimizer(config, learning_rate)
-        n = len(X)
-        for epoch in range(1, epochs + 1):
-            if config.schedule == "cosine":
-                optimizer.lr = cosine_learning_rate(learning_rate, epoch, epochs)
-            order = self._shuffle_rng.permutation(n) if config.shuffle else np.arange(n)
-            losses = []
-            # A diverging run overflows somewhere (an exp, a dot product); that shows up as
-            # a non-finite loss, which we turn into one clear error instead of NumPy
-            # warnings batch after batch.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for batch, start in enumerate(range(0, n, batch_size), start=1):
-                    rows = order[start : start + batch_size]
-                    batch_loss = self._backprop(np.take(X, rows, axis=0), y[rows])
-                    if not math.isfinite(batch_loss):
-                        self._diverged(epoch, batch, batch_loss, optimizer.lr)
-                    optimizer.step()
-                    losses.append(batch_loss)
-                    if batch_callback is not None:
-                        batch_callback(epoch, batch, batch_loss)
-                # The epoch's last step may itself have overflowed the parameters.
-                if not all(np.isfinite(theta).all() for theta in optimizer.params):
-                    self._diverged(epoch, batch, None, optimizer.lr)
-            if callback is not None:
-                mean_loss = math.fsum(losses) / len(losses)
-                callback(epoch, {"loss": mean_loss, "learning_rate": optimizer.lr})
-        return self
-
-    @staticmethod
-    def _diverged(epoch: int, batch: int, loss: float | None, learning_rate: float) -> NoReturn:
-        what = "the parameters are no longer finite" if loss is None else f"the loss is {loss}"
-        raise FloatingPointError(
-            f"training diverged at epoch {epoch}, batch {batch}: {what}. "
-            f"Try a lower learning_rate (it was {learning_rate:g}), or check the input scale."
+        epochs, batch_size, learning_rate = check.check_fit_arguments(
+            epochs, batch_size, learning_rate, callback, batch_callback
         )
-
-    # ------------------------------------------------------------------------ inference
-
-    def _output(self, X: NDArray[Any]) -> Array:
-        return self._forward(check_X(X, self.sizes[0], self.dtype))
+        config = check_fit_options(options)
+        X = check.check_X(X, self.sizes[0], self.dtype)
+        y = check.check_y(y, len(X), self.n_classes)
+        optimizer = make_optimizer(self.parameters(), learning_rate, config)
+        train(
+            lambda rows: self.backward(np.take(X, rows, axis=0), y[rows]),
+            optimizer.step,
+            n_rows=len(X),
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            schedule=config.schedule,
+            shuffle=config.shuffle,
+            rng=self._shuffle_rng,
+            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
+            parameters=lambda: (p.data for p in self.parameters()),
+            callback=callback,
+            batch_callback=batch_callback,
+        )
+        return self
 
     def predict_proba(self, X: NDArray[Any]) -> Array:
         """Class probabilities, shape (n, k), each row summing to 1 (k = 2 for ``bce``)."""
-        P = self.criterion.probabilities(self._output(X))  # (classes, n)
-        return np.ascontiguousarray(P.T)
-
-    def predict(self, X: NDArray[Any]) -> NDArray[np.int64]:
-        """The most probable class of each row, int64, shape (n,)."""
-        labels: NDArray[np.int64] = np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
-        return labels
+        Z = self.forward(check.check_X(X, self.sizes[0], self.dtype))
+        return np.ascontiguousarray(self.criterion.probabilities(Z).T)  # (classes, n) -> (n, k)
 
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
-        Z = self._output(X)
-        L, _ = self.criterion.value_and_gradient(Z, check_y(y, Z.shape[1], self.n_classes))
+        Z = self.forward(check.check_X(X, self.sizes[0], self.dtype))
+        L, _ = self.criterion.value_and_gradient(Z, check.check_y(y, Z.shape[1], self.n_classes))
         return L
 
     def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, StateDict]:
@@ -307,9 +206,8 @@ class Network:
         Stages 1 to 3 of training without the step: each neuron's gradient vector is
         stacked into its layer's (out, in) weight gradient and (out,) bias gradient.
         """
-        X = check_X(X, self.sizes[0], self.dtype)
-        y = check_y(y, len(X), self.n_classes)
-        L = self._backprop(X, y)
+        X = check.check_X(X, self.sizes[0], self.dtype)
+        L = self.backward(X, check.check_y(y, len(X), self.n_classes))
         grads = {}
         for key, layer in zip(self._keys(), self.layers, strict=True):
             grads[f"{key}.weight"] = np.stack([neuron.dL_dw for neuron in layer.neurons])
@@ -338,15 +236,9 @@ class Network:
         """Give row ``j`` of each weight matrix to neuron ``j``; bad keys, shapes, dtypes or
         non-finite values raise ``ValueError`` before anything changes."""
         expected = {key: value.shape for key, value in self.state_dict().items()}
-        arrays = check_state_dict(state, expected, self.dtype)
+        arrays = check.check_state_dict(state, expected, self.dtype)
         for key, layer in zip(self._keys(), self.layers, strict=True):
             W, b = arrays[f"{key}.weight"], arrays[f"{key}.bias"]
             for j, neuron in enumerate(layer.neurons):
-                neuron.w[...] = W[j]  # in place: the optimizer holds these very arrays
+                neuron.w[...] = W[j]  # in place: the optimizer's handles read these arrays
                 neuron.b[...] = b[j]
-
-    def __repr__(self) -> str:
-        return (
-            f"Network({list(self.sizes)}, activation={self.activation.name!r}, "
-            f"loss={self.criterion.name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
-        )

@@ -80,7 +80,7 @@ Three classic bugs, and why this code cannot have them
 * **Updating inside backward.** When the update is folded into the backward step, the
   gradient is never seen whole: it cannot be compared with torch, with finite differences,
   or handed to another optimizer. Here ``backward`` only *stores* the gradient (in
-  ``dL_dw`` and ``dL_db``); an optimizer from :mod:`~fromscratch.loops.optim` applies it
+  ``dL_dw`` and ``dL_db``); an optimizer from :mod:`~fromscratch.boundary.optim` applies it
   later, after every neuron of every layer has finished its backward step.
 """
 
@@ -89,11 +89,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from fromscratch.boundary.types import Array
 
 from .activations import Activation
-
-Array = NDArray[np.floating[Any]]
 
 
 class Neuron:
@@ -162,9 +161,9 @@ class Neuron:
         has finished.
         """
         dL_dz = dL_da * self.activation.derivative(self.z)  # sigma' at z, never at a
-        # Written into the arrays the optimizer holds, as torch's backward fills p.grad.
-        self.dL_dw[:] = self.A_prev @ dL_dz  # sum_i dL/dz_i A_prev[c, i], for every c
-        self.dL_db[:] = dL_dz.sum()
+        # Stored beside w and b, where the optimizer's step reads them (torch's p.grad).
+        self.dL_dw = self.A_prev @ dL_dz  # sum_i dL/dz_i A_prev[c, i], for every c
+        self.dL_db = dL_dz.sum(keepdims=True)  # shape (1,), like b
         if dL_dA_prev is not None:
             dL_dA_prev += np.outer(self.w, dL_dz)  # w as the forward pass used it
         self.dL_dz = dL_dz
