@@ -27,8 +27,8 @@ import numpy as np
 
 from fromscratch.datasets import load_mnist
 from fromscratch.evolution import RECIPES, Network
+from fromscratch.evolution.options import check_fit_options
 from fromscratch.evolution.ray_pool import RayPool, import_ray
-from fromscratch.evolution.validation import check_fit_options
 
 
 def loopback_bytes() -> int:

@@ -24,8 +24,6 @@ TOLERANCES: Final[dict[str, dict[str, float]]] = {
     # The antithetic first layer X W^T + b +- sigma (X E^T + e) vs X (W +- sigma E)^T + ...:
     # the same value by linearity, rounded differently; float64.
     "antithetic_vs_explicit": {"rtol": 1e-10, "atol": 1e-12},
-    # 5 optimizer steps vs torch.optim, float64: round-off only.
-    "optim_vs_torch": {"rtol": 1e-12, "atol": 1e-12},
     # The same parameters' mean loss over the same rows in another (shuffled) order, float64.
     "reordered_mean": {"rtol": 0.0, "atol": 1e-12},
     # Mean cosine of the ES estimate over 30 seeds vs the prediction

@@ -3,7 +3,6 @@ and a ``__repr__`` that reads like the call that built it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ class Classifier:
     shows the constructor call. A subclass sets ``sizes``, ``activation_name``,
     ``loss_name``, ``seed`` and ``dtype``, and defines ``predict_proba``."""
 
-    sizes: Sequence[int]
+    sizes: tuple[int, ...]
     activation_name: str
     loss_name: str
     seed: int

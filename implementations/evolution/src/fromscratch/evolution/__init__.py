@@ -11,10 +11,13 @@ Read it top to bottom, one idea per module:
 * :mod:`~fromscratch.evolution.hill_climb` -- greedy mutation hill climbing;
 * :mod:`~fromscratch.evolution.genetic` -- a genetic algorithm with truncation selection;
 * :mod:`~fromscratch.evolution.es` -- OpenAI-style evolution strategies;
-* :mod:`~fromscratch.evolution.optim` -- Adam and SGD for the ES gradient estimate;
 * :mod:`~fromscratch.evolution.network` -- the :class:`Network` that ties them together;
 * :mod:`~fromscratch.evolution.ray_pool` -- the ES population on Ray workers (optional);
-* :mod:`~fromscratch.evolution.validation` -- the checks at the public boundary.
+* :mod:`~fromscratch.evolution.options` -- ``fit``'s options for the strategies.
+
+The other checks, the training loop and the optimizers that step against the ES estimate
+(``SGD``, ``Adam`` in torch's shape) are shared by every implementation:
+:mod:`fromscratch.boundary`.
 
 ``RECIPES`` holds the settings the conformance suite trains with, per data set.
 """

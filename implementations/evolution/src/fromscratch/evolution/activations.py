@@ -9,12 +9,10 @@ population's (P, n, h).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
 
 
 def relu(z: Array) -> Array:

@@ -41,21 +41,20 @@ It points uphill, like the ``.grad`` of a torch parameter; the optimizer steps a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary.optim import SGD, Adam, Parameter
+from fromscratch.boundary.types import Array, Labels
+
 from .lowrank import Perturbations, perturbations
 from .mlp import MLP
 from .noise import NoiseTable
-from .optim import SGD, Adam
 
 if TYPE_CHECKING:
     from .ray_pool import RayPool
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 
 def centered_ranks(L: Array) -> NDArray[np.float64]:
@@ -114,19 +113,24 @@ class EvolutionStrategy:
         self.pairs = population // 2
         self.sigma = sigma
         self.kind = perturbations(mlp.sizes, rank)
+        # The estimate is stored beside theta, as a backward pass stores a gradient, and
+        # a torch-shaped optimizer steps against it.
+        self.dL_dtheta: Array | None = None
+        params = [Parameter(self, "theta")]
         self.optimizer: Adam | SGD = (
-            Adam(theta, learning_rate, betas=(momentum, 0.999), weight_decay=weight_decay)
+            Adam(params, lr=learning_rate, betas=(momentum, 0.999), weight_decay=weight_decay)
             if optimizer == "adam"
-            else SGD(theta, learning_rate, momentum=momentum, weight_decay=weight_decay)
+            else SGD(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
         )
 
     @property
     def learning_rate(self) -> float:
-        return self.optimizer.lr
+        lr: float = self.optimizer.param_groups[0]["lr"]
+        return lr
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        self.optimizer.lr = value
+        self.optimizer.param_groups[0]["lr"] = value
 
     def estimate(self, X: Array, y: Labels, rows: NDArray[np.intp]) -> Array:
         """The rank-shaped antithetic estimate of :math:`\\nabla_\\theta L(X, y)`.
@@ -147,5 +151,6 @@ class EvolutionStrategy:
         """One generation on the mini-batch ``X, y`` (the training set's ``rows``); returns
         the loss of :math:`\\theta` before it."""
         L = float(self.mlp.losses(self.theta[None], X, y)[0])
-        self.optimizer.step(self.estimate(X, y, rows))
+        self.dL_dtheta = self.estimate(X, y, rows)
+        self.optimizer.step()
         return L

@@ -19,16 +19,13 @@ not survive forever. The model's parameters are the best member's.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary.types import Array, Labels
+
 from .mlp import MLP
 from .noise import NoiseTable
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 
 class GeneticAlgorithm:

@@ -16,16 +16,13 @@ the simplest evolutionary algorithm: a population of one parent and :math:`K` ch
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary.types import Array, Labels
+
 from .mlp import MLP
 from .noise import NoiseTable
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 
 class HillClimber:

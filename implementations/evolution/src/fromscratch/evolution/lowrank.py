@@ -38,15 +38,13 @@ the noise table; for :class:`LowRank` a row is :math:`(\operatorname{vec} A,
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from fromscratch.boundary.types import Array
 
 from .mlp import shared_input_layer
 from .parameters import Layout
-
-Array = NDArray[np.floating[Any]]
 
 
 class Dense:

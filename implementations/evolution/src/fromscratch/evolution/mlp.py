@@ -31,10 +31,11 @@ which halves the cost of the first layer, by far the largest one on MNIST (784 i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-from numpy.typing import NDArray
+
+from fromscratch.boundary.types import Array, Labels
 
 from .losses import Loss
 from .parameters import Layout
@@ -42,8 +43,6 @@ from .parameters import Layout
 if TYPE_CHECKING:
     from .lowrank import Perturbations
 
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 CHUNK_FLOATS: Final = 1 << 19
 """Hidden activations per chunk of antithetic pairs: 2 MiB of float32, cache-sized."""

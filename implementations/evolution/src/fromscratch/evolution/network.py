@@ -20,12 +20,16 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fromscratch.boundary import validation as check
+from fromscratch.boundary.loop import train
+from fromscratch.boundary.model import Classifier
+from fromscratch.boundary.types import DTYPES, Array, BatchCallback, Callback, Labels, StateDict
 
 from .activations import ACTIVATIONS
 from .es import EvolutionStrategy, es_gradient
@@ -35,39 +39,13 @@ from .losses import LOSSES
 from .lowrank import perturbations
 from .mlp import MLP
 from .noise import NoiseTable
+from .options import FitOptions, check_fit_options, check_population
 from .ray_pool import RayPool, WorkerSpec
-from .validation import (
-    DTYPES,
-    FitOptions,
-    check_choice,
-    check_fit_options,
-    check_float,
-    check_int,
-    check_layers,
-    check_population,
-    check_state_dict,
-    check_X,
-    check_y,
-)
 
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
-StateDict = dict[str, Array]
-Callback = Callable[[int, Mapping[str, float]], None]
 Strategy = EvolutionStrategy | GeneticAlgorithm | HillClimber
 
 
-def cosine_schedule(learning_rate: float, epoch: int, epochs: int) -> float:
-    r"""Cosine annealing per epoch :math:`e = 1, \dots, E`.
-
-    .. math::
-
-        \eta_e = \frac{\eta}{2}\Big(1 + \cos\frac{\pi (e - 1)}{E}\Big)
-    """
-    return 0.5 * learning_rate * (1 + math.cos(math.pi * (epoch - 1) / epochs))
-
-
-class Network:
+class Network(Classifier):
     r"""A multilayer perceptron trained without gradients.
 
     Parameters
@@ -95,24 +73,15 @@ class Network:
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check_layers(layers)
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
-        criterion = LOSSES[check_choice("loss", loss, LOSSES)]
-        self.dtype: np.dtype[Any] = np.dtype(check_choice("dtype", dtype, DTYPES))
-        self.seed = check_int("seed", seed, low=0)
-        k = self.sizes[-1]
-        if criterion.binary and k != 1:
-            raise ValueError(
-                f"loss='bce' uses one output logit, so layers[-1] must be 1, got {k}; "
-                f"for {k} classes use loss='cross_entropy'"
-            )
-        if not criterion.binary and k < 2:
-            raise ValueError(
-                f"loss={loss!r} needs one output per class, so layers[-1] must be >= 2, "
-                f"got {k}; for a single output logit use loss='bce'"
-            )
-        self.n_classes = 2 if criterion.binary else k
-        self.mlp = MLP(self.sizes, ACTIVATIONS[self.activation], criterion)
+        self.sizes = check.check_layers(layers)
+        self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
+        self.activation = ACTIVATIONS[activation]
+        self.loss_name = check.check_choice("loss", loss, LOSSES)
+        self.criterion = LOSSES[loss]
+        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
+        self.seed = check.check_seed(seed)
+        self.n_classes = check.check_outputs(loss, self.sizes[-1])
+        self.mlp = MLP(self.sizes, self.activation, self.criterion)
 
         # Like torch.nn.Linear: W then b of each layer, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
         init_rng = np.random.default_rng(self.seed)
@@ -141,7 +110,7 @@ class Network:
         batch_size: int,
         learning_rate: float,
         callback: Callback | None = None,
-        batch_callback: Callable[[int, int, float], object] | None = None,
+        batch_callback: BatchCallback | None = None,
         **options: Any,
     ) -> Network:
         r"""Train by evolution, one generation per mini-batch; return ``self``.
@@ -196,16 +165,12 @@ class Network:
         FloatingPointError
             The loss of the current parameters became NaN or infinite.
         """
-        epochs = check_int("epochs", epochs)
-        batch_size = check_int("batch_size", batch_size)
-        learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
-        if callback is not None and not callable(callback):
-            raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
-        if batch_callback is not None and not callable(batch_callback):
-            raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
+        epochs, batch_size, learning_rate = check.check_fit_arguments(
+            epochs, batch_size, learning_rate, callback, batch_callback
+        )
         config = check_fit_options(options)
-        X = check_X(X, self.sizes[0], self.dtype)
-        y = check_y(y, len(X), self.n_classes)
+        X = check.check_X(X, self.sizes[0], self.dtype)
+        y = check.check_y(y, len(X), self.n_classes)
 
         pool = self._make_pool(config, X, y) if config.executor == "ray" else None
         try:
@@ -228,41 +193,41 @@ class Network:
         learning_rate: float,
         config: FitOptions,
         callback: Callback | None,
-        batch_callback: Callable[[int, int, float], object] | None,
+        batch_callback: BatchCallback | None,
     ) -> None:
-        n = len(X)
-        for epoch in range(1, epochs + 1):
-            if config.schedule == "cosine":
-                strategy.learning_rate = cosine_schedule(learning_rate, epoch, epochs)
-            order = self._shuffle_rng.permutation(n)
-            losses = []
-            # A diverging run overflows somewhere; that shows up as a non-finite loss, which
-            # becomes a clear error instead of NumPy warnings batch after batch.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for batch, start in enumerate(range(0, n, batch_size), start=1):
-                    rows = order[start : start + batch_size]
-                    L = strategy.step(np.take(X, rows, axis=0), y[rows], rows)
-                    if not math.isfinite(L):
-                        self._diverged(epoch, batch, L, strategy.learning_rate)
-                    losses.append(L)
-                    if batch_callback is not None:
-                        batch_callback(epoch, batch, L)
-                self.theta[:] = strategy.theta
-                if not np.isfinite(self.theta).all():
-                    self._diverged(epoch, batch, None, strategy.learning_rate)
-            if callback is not None:
-                metrics = {
-                    "loss": math.fsum(losses) / len(losses),
-                    "learning_rate": strategy.learning_rate,
-                }
-                callback(epoch, metrics)
+        """The shared epoch/batch loop, one generation per batch. A strategy's ``step`` is
+        its whole search step, update included, so the loop's own update does nothing."""
+
+        def set_learning_rate(lr: float) -> None:
+            strategy.learning_rate = lr
+
+        def searched() -> list[Array]:
+            # The strategies search on their own copy of theta: bring it home each epoch.
+            self.theta[:] = strategy.theta
+            return [self.theta]
+
+        train(
+            lambda rows: strategy.step(np.take(X, rows, axis=0), y[rows], rows),
+            lambda: None,
+            n_rows=len(X),
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            schedule=config.schedule,
+            shuffle=True,
+            rng=self._shuffle_rng,
+            set_learning_rate=set_learning_rate,
+            parameters=searched,
+            callback=callback,
+            batch_callback=batch_callback,
+        )
 
     def _make_pool(self, config: FitOptions, X: Array, y: Labels) -> RayPool:
         """Ray workers that hold the data and this model's noise table (same seed)."""
         spec = WorkerSpec(
             self.sizes,
-            self.activation,
-            self.mlp.criterion.name,
+            self.activation_name,
+            self.loss_name,
             self.dtype.name,
             self._noise_seed,
             config.rank,
@@ -303,14 +268,6 @@ class Network:
             **common,
         )
 
-    @staticmethod
-    def _diverged(epoch: int, batch: int, loss: float | None, learning_rate: float) -> NoReturn:
-        what = "the parameters are no longer finite" if loss is None else f"the loss is {loss}"
-        raise FloatingPointError(
-            f"training diverged at epoch {epoch}, batch {batch}: {what}. "
-            f"Try a lower learning_rate (it was {learning_rate:g}), or check the input scale."
-        )
-
     # ------------------------------------------------------------- the ES gradient hook
 
     def estimate_gradient(
@@ -334,11 +291,11 @@ class Network:
         :meth:`state_dict`; the parameters are left unchanged.
         """
         population = check_population(population, even=True)
-        sigma = check_float("sigma", sigma, low=0, low_inclusive=False)
-        seed = check_int("seed", seed, low=0)
-        rank = None if rank is None else check_int("rank", rank)
-        X = check_X(X, self.sizes[0], self.dtype)
-        y = check_y(y, len(X), self.n_classes)
+        sigma = check.check_float("sigma", sigma, low=0, low_inclusive=False)
+        seed = check.check_int("seed", seed, low=0)
+        rank = None if rank is None else check.check_int("rank", rank)
+        X = check.check_X(X, self.sizes[0], self.dtype)
+        y = check.check_y(y, len(X), self.n_classes)
         kind = perturbations(self.sizes, rank)
         rng = np.random.default_rng(seed)
         F = NoiseTable(kind.width, self.dtype, rng).sample(population // 2, rng)
@@ -349,24 +306,19 @@ class Network:
     # ------------------------------------------------------------------------ inference
 
     def _output(self, X: NDArray[Any]) -> Array:
-        X = check_X(X, self.sizes[0], self.dtype)
+        X = check.check_X(X, self.sizes[0], self.dtype)
         z: Array = self.mlp.outputs(self.theta[None], X)[0]
         return z
 
     def predict_proba(self, X: NDArray[Any]) -> Array:
         """Class probabilities, shape (n, k), each row summing to 1 (k = 2 for ``bce``)."""
-        return self.mlp.criterion.probabilities(self._output(X))
-
-    def predict(self, X: NDArray[Any]) -> NDArray[np.int64]:
-        """The most probable class of each row, int64, shape (n,)."""
-        labels: NDArray[np.int64] = np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
-        return labels
+        return self.criterion.probabilities(self._output(X))
 
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
         z = self._output(X)
-        y = check_y(y, len(z), self.n_classes)
-        return float(self.mlp.criterion.value(z[None], y)[0])
+        y = check.check_y(y, len(z), self.n_classes)
+        return float(self.criterion.value(z[None], y)[0])
 
     # ----------------------------------------------------------------------- state dict
 
@@ -376,11 +328,5 @@ class Network:
 
     def load_state_dict(self, state: Mapping[str, NDArray[Any]]) -> None:
         """Copy the arrays in; wrong keys, shapes or dtypes, or NaN/inf, raise ``ValueError``."""
-        arrays = check_state_dict(state, self.mlp.layout.shapes, self.dtype)
+        arrays = check.check_state_dict(state, self.mlp.layout.shapes, self.dtype)
         self.theta[:] = self.mlp.layout.from_state_dict(arrays, self.dtype)
-
-    def __repr__(self) -> str:
-        return (
-            f"Network({list(self.sizes)}, activation={self.activation!r}, "
-            f"loss={self.mlp.criterion.name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
-        )

@@ -22,7 +22,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
 
 TABLE_SIZE: Final = 1 << 22
 """How many windows (distinct perturbations) the table offers."""

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
 
 
 @dataclass(frozen=True)

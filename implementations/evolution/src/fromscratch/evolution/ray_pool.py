@@ -39,14 +39,13 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary.types import Array, Labels
+
 from .activations import ACTIVATIONS
 from .losses import LOSSES
 from .lowrank import perturbations
 from .mlp import MLP
 from .noise import NoiseTable
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 MAX_RESTARTS: Final = 3
 """Workers replaced in one ``fit`` before the run gives up."""
