@@ -9,7 +9,7 @@ in every concept: :class:`Code` references, or :class:`NotApplicable` with the r
 A test (``docs/test_site.py``) and the build both fail while an installed implementation
 has no entry for a concept.
 
-A reference is ``"module:qualname"``, e.g. ``"fromscratch.matrix.layers:Dense.forward"``:
+A reference is ``"module:qualname"``, e.g. ``"fromscratch.matrix.layers:Linear.forward"``:
 names, not line numbers, so the pages follow the code as it moves.
 """
 
@@ -92,8 +92,8 @@ batched product evaluates every member on the same batch.
 """,
         code={
             "matrix": code(
-                "fromscratch.matrix.layers:Dense.forward",
-                "fromscratch.matrix.network:Network._forward",
+                "fromscratch.matrix.layers:Linear.forward",
+                "fromscratch.matrix.network:Network.forward",
             ),
             "loops": code(
                 "fromscratch.loops.neuron:Neuron.forward",
@@ -222,8 +222,8 @@ $\partial L / \partial z_{\text{prev}} = \partial L / \partial a_{\text{prev}} \
 \sigma'(z_{\text{prev}})$, back to the first layer.
 """,
         note=r"""
-`matrix` writes each of the three as one product; the input gradient is a separate
-method because the first layer never needs it. `loops` does the same per neuron: its own
+`matrix` writes each of the three as one product, in one module of a list that the
+network walks in reverse; the first layer skips the input gradient, which nothing needs. `loops` does the same per neuron: its own
 weight gradient, then its share of the previous layer's error, added as an outer
 product; every neuron of a layer finishes before any parameter moves. `autograd` has no
 layer-level backward: the closure recorded by `linear` is all of it, and
@@ -232,9 +232,8 @@ that reach a tensor along several paths.
 """,
         code={
             "matrix": code(
-                "fromscratch.matrix.layers:Dense.backward",
-                "fromscratch.matrix.layers:Dense.backward_input",
-                "fromscratch.matrix.network:Network._backprop",
+                "fromscratch.matrix.layers:Linear.backward",
+                "fromscratch.matrix.network:Network.backward",
             ),
             "loops": code(
                 "fromscratch.loops.neuron:Neuron.backward",
@@ -270,7 +269,7 @@ does. `evolution` draws every layer's `W` and `b` into one flat vector $\theta$,
 thing its search moves.
 """,
         code={
-            "matrix": code("fromscratch.matrix.layers:Dense.__init__"),
+            "matrix": code("fromscratch.matrix.layers:Linear.__init__"),
             "loops": code("fromscratch.loops.neuron:Neuron.__init__"),
             "autograd": code("fromscratch.autograd.nn.layers:Linear.__init__"),
             "evolution": code("fromscratch.evolution.network:Network.__init__"),
@@ -295,20 +294,30 @@ With $\mu = 0$ it is plain gradient descent, $\theta \leftarrow \theta - \eta\, 
 in the same files, divides a running mean of $g$ by the root of a running mean of $g^2$.
 """,
         note=r"""
-`matrix` steps each parameter array with one array operation. `loops` steps neuron by
-neuron, visiting each neuron's `w` and `b` in turn. `autograd` keeps torch's `Optimizer`
-structure: parameter groups, per-parameter state, `zero_grad()` and `step()`.
-`evolution` runs the same SGD (and Adam) on its one flat vector $\theta$, fed with the
-evolution-strategies estimate instead of an exact gradient.
+One update rule serves every implementation, in `torch.optim`'s shape (parameter groups,
+per-parameter state, `step()`), written once in `fromscratch.boundary.optim`; `step()`
+reads the gradient stored beside each parameter. `matrix` hands it each layer's `W` and
+`b`, `loops` each neuron's `w` and `b`, `autograd` its tensors (whose `.grad` the engine
+filled, and it adds `zero_grad()`), `evolution` its one flat vector $\theta$, with the
+evolution-strategies estimate stored beside it instead of an exact gradient.
 """,
         code={
-            "matrix": code("fromscratch.matrix.optim:SGD.step"),
-            "loops": code("fromscratch.loops.optim:SGD.step"),
-            "autograd": code(
-                "fromscratch.autograd.optim:Optimizer.step",
-                "fromscratch.autograd.optim:SGD._update",
+            "matrix": code(
+                "fromscratch.matrix.network:Network.parameters",
+                "fromscratch.boundary.optim:sgd_update",
             ),
-            "evolution": code("fromscratch.evolution.optim:SGD.step"),
+            "loops": code(
+                "fromscratch.loops.network:Network.parameters",
+                "fromscratch.boundary.optim:sgd_update",
+            ),
+            "autograd": code(
+                "fromscratch.autograd.optim:Optimizer.gradient",
+                "fromscratch.boundary.optim:sgd_update",
+            ),
+            "evolution": code(
+                "fromscratch.evolution.es:EvolutionStrategy.step",
+                "fromscratch.boundary.optim:sgd_update",
+            ),
         },
     ),
     Concept(
@@ -327,17 +336,21 @@ so one epoch is $\lceil N / b \rceil$ steps. A loss that stops being
 finite stops training with a `FloatingPointError` naming the epoch and batch.
 """,
         note=r"""
-The loops have the same shape everywhere (shuffle, batch, step, check, callback), which is
-what lets the conformance suite train every implementation with the same recipe. What a
-step is differs: `matrix` and `loops` call their own hand-written backprop and then the
-optimizer; `autograd` is what a torch user writes (`zero_grad`, `backward`, `step`);
-`evolution` asks its strategy for one generation per batch.
+The loop is one function shared by every implementation, `fromscratch.boundary.loop.train`
+(shuffle, batch, backward, check, step, callback), which is what lets the conformance
+suite train every implementation with the same recipe. What `backward` is differs:
+`matrix` and `loops` run their own hand-written backprop; `autograd` is what a torch user
+writes (`zero_grad`, `loss.backward()`); `evolution` asks its strategy for one
+generation per batch.
 """,
         code={
-            "matrix": code("fromscratch.matrix.network:Network.fit"),
+            "matrix": code(
+                "fromscratch.matrix.network:Network.backward",
+                "fromscratch.boundary.loop:train",
+            ),
             "loops": code(
-                "fromscratch.loops.network:Network._backprop",
-                "fromscratch.loops.network:Network.fit",
+                "fromscratch.loops.network:Network.backward",
+                "fromscratch.boundary.loop:train",
             ),
             "autograd": code("fromscratch.autograd.model:Network.fit"),
             "evolution": code("fromscratch.evolution.network:Network.fit"),

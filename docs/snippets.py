@@ -2,7 +2,7 @@
 
 A page asks for a function, class or method by its qualified name::
 
-    <!-- snippet: implementations/matrix/src/fromscratch/matrix/layers.py::Dense.backward -->
+    <!-- snippet: implementations/matrix/src/fromscratch/matrix/layers.py::Linear.backward -->
     <!-- /snippet -->
 
 and this script writes, between the two markers, a caption naming the file and a fenced
