@@ -223,8 +223,9 @@ $\partial L / \partial z_{\text{prev}} = \partial L / \partial a_{\text{prev}} \
 """,
         note=r"""
 `matrix` writes each of the three as one product, in one module of a list that the
-network walks in reverse; the first layer skips the input gradient, which nothing needs. `loops` does the same per neuron: its own
-weight gradient, then its share of the previous layer's error, added as an outer
+network walks in reverse; the first layer skips the input gradient, which nothing needs.
+`loops` does the same per neuron: its own weight gradient, then its share of the previous
+layer's error, added as an outer
 product; every neuron of a layer finishes before any parameter moves. `autograd` has no
 layer-level backward: the closure recorded by `linear` is all of it, and
 `Tensor.backward` runs the closures in reverse topological order, adding up gradients

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 import torch
 
-from fromscratch.loops import Network, Neuron
 from fromscratch.boundary.optim import SGD
+from fromscratch.loops import Network, Neuron
 
 Tolerances = dict[str, dict[str, float]]  # the `tol` fixture: conftest.TOLERANCES
 Twin = Callable[[Network], torch.nn.Sequential]
