@@ -24,11 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fromscratch.boundary import validation as check
-from fromscratch.boundary.loop import shuffle_rng, train
-from fromscratch.boundary.model import Classifier
-from fromscratch.boundary.optim import set_learning_rate
-from fromscratch.boundary.options import check_fit_options, make_optimizer
-from fromscratch.boundary.types import DTYPES, BatchCallback, Callback, Labels
+from fromscratch.boundary.model import GradientClassifier
+from fromscratch.boundary.types import Labels
 
 from . import nn, optim
 from .nn import functional as F
@@ -38,7 +35,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoi
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
 
 
-class Network(Classifier):
+class Network(GradientClassifier):
     r"""A multilayer perceptron on the autograd engine, equivalent to torch's
     ``nn.Sequential(Linear, Act, ..., Linear)`` trained with the matching loss.
 
@@ -57,6 +54,10 @@ class Network(Classifier):
     dtype
         ``"float32"`` or ``"float64"``, for parameters and every computation.
     """
+
+    activation: type[nn.Module]
+    criterion: Loss
+    optimizers = OPTIMIZERS
 
     # ------------------------------------------------------- forward, backward, update
 
@@ -87,15 +88,9 @@ class Network(Classifier):
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check.check_layers(layers)
-        self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
-        self.activation = ACTIVATIONS[activation]
-        self.loss_name = check.check_choice("loss", loss, LOSSES)
-        self.criterion = LOSSES[loss]
-        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
-        self.seed = check.check_seed(seed)
-        self.n_classes = check.check_outputs(loss, self.sizes[-1])
-
+        self.configure(
+            layers, activation, loss, seed, dtype, activations=ACTIVATIONS, losses=LOSSES
+        )
         rng = np.random.default_rng(self.seed)
         modules: list[nn.Module] = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
@@ -103,61 +98,27 @@ class Network(Classifier):
                 modules.append(self.activation())
             modules.append(nn.Linear(fan_in, fan_out, dtype=self.dtype, generator=rng))
         self.net = nn.Sequential(*modules)
-        self._shuffle_rng = shuffle_rng(self.seed)
 
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        *,
-        epochs: int,
-        batch_size: int,
-        learning_rate: float,
-        callback: Callback | None = None,
-        batch_callback: BatchCallback | None = None,
-        **options: Any,
-    ) -> Network:
-        """Mini-batch training, shuffled each epoch by default; returns ``self``.
+    def parameters(self) -> list[Tensor]:
+        """The tensors the optimizer updates: every ``Linear``'s weight and bias."""
+        return list(self.net.parameters())
 
-        ``options`` are those of :mod:`fromscratch.boundary.options`: ``optimizer``
-        (``"sgd"``, ``"adam"``, ``"adamw"``), ``momentum`` and ``nesterov`` (SGD),
-        ``betas`` and ``eps`` (Adam, AdamW), ``weight_decay`` (0 by default, 0.01 for
-        AdamW), ``schedule`` (``"constant"`` or ``"cosine"``) and ``shuffle``.
-        ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch,
-        ``batch_callback(epoch, batch, loss)`` after each batch. A non-finite loss raises
-        ``FloatingPointError`` naming the epoch and batch.
-        """
-        epochs, batch_size, learning_rate = check.check_fit_arguments(
-            epochs, batch_size, learning_rate, callback, batch_callback
-        )
-        config = check_fit_options(options, tuple(OPTIMIZERS))
-        X = check.check_X(X, self.sizes[0], self.dtype)
-        y = check.check_y(y, len(X), self.n_classes)
-        optimizer = make_optimizer(self.net.parameters(), learning_rate, config, OPTIMIZERS)
+    def fit(self, X: NDArray[Any], y: NDArray[Any], **arguments: Any) -> Network:
+        """The shared ``fit`` (see :class:`fromscratch.boundary.model.GradientClassifier`),
+        with the network in training mode meanwhile, as in a torch training loop.
+        ``optimizer`` may also be ``"adamw"``."""
         self.net.train()
-        train(
-            lambda rows: self.backward(np.take(X, rows, axis=0), y[rows]),
-            optimizer.step,
-            n_rows=len(X),
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            schedule=config.schedule,
-            shuffle=config.shuffle,
-            rng=self._shuffle_rng,
-            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
-            parameters=lambda: (p.data for p in self.net.parameters()),
-            callback=callback,
-            batch_callback=batch_callback,
-        )
-        self.net.eval()
+        try:
+            super().fit(X, y, **arguments)
+        finally:
+            self.net.eval()
         return self
 
     # ------------------------------------------------------------- the Model protocol
 
     def _output(self, X: NDArray[Any]) -> Array:
         with no_grad():
-            z: Array = self.forward(check.check_X(X, self.sizes[0], self.dtype)).data
+            z: Array = self.forward(self.check_X(X)).data
         return z
 
     def predict_proba(self, X: NDArray[Any]) -> Array:
@@ -167,7 +128,7 @@ class Network(Classifier):
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
         z = self._output(X)
-        y = check.check_y(y, len(z), self.n_classes)
+        y = self.check_y(y, len(z))
         with no_grad():
             return float(self.criterion.forward(Tensor._wrap(z), y).data)
 
@@ -176,8 +137,8 @@ class Network(Classifier):
 
         The parameters are unchanged, and so are their ``.grad`` (restored afterwards).
         """
-        X = check.check_X(X, self.sizes[0], self.dtype)
-        y = check.check_y(y, len(X), self.n_classes)
+        X = self.check_X(X)
+        y = self.check_y(y, len(X))
         named = dict(self.net.named_parameters())
         saved = {name: p.grad for name, p in named.items()}
         L = self.backward(X, y)

@@ -1,26 +1,76 @@
-"""What a model of the protocol offers beyond its math: ``predict`` from ``predict_proba``,
-and a ``__repr__`` that reads like the call that built it."""
+"""What a model of the protocol offers beyond its math: the constructor's checks,
+``fit`` for a model trained by gradients, ``predict`` from ``predict_proba``, and a
+``__repr__`` that reads like the call that built it.
+
+An implementation subclasses :class:`GradientClassifier` (or :class:`Classifier`, for a
+model trained without gradients) and writes its subject: ``forward``, ``backward`` (the
+forward pass, the loss and the gradients stored beside the parameters; returns the loss)
+and ``parameters`` (what the optimizer steps).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .types import Array
+from . import validation as check
+from .loop import shuffle_rng, train
+from .optim import Optimizer, set_learning_rate
+from .options import OPTIMIZERS, check_fit_options, make_optimizer
+from .types import DTYPES, Array, BatchCallback, Callback, Labels
 
 
 class Classifier:
-    """Mixin: ``predict`` is the most probable class of ``predict_proba``; ``__repr__``
-    shows the constructor call. A subclass sets ``sizes``, ``activation_name``,
-    ``loss_name``, ``seed`` and ``dtype``, and defines ``predict_proba``."""
+    """The protocol's plumbing: checked constructor arguments, ``predict``, ``__repr__``.
+
+    A subclass calls :meth:`configure` first in its constructor, and defines
+    ``predict_proba``.
+    """
 
     sizes: tuple[int, ...]
     activation_name: str
     loss_name: str
+    activation: Any
+    criterion: Any
     seed: int
     dtype: np.dtype[Any]
+    n_classes: int
+
+    def configure(
+        self,
+        layers: object,
+        activation: object,
+        loss: object,
+        seed: object,
+        dtype: object,
+        *,
+        activations: Mapping[str, Any],
+        losses: Mapping[str, Any],
+    ) -> None:
+        """Check the constructor's arguments and keep them: ``sizes``, ``activation`` (the
+        implementation's object for it, from ``activations``) and ``activation_name``,
+        ``criterion`` (from ``losses``) and ``loss_name``, ``dtype``, ``seed`` and
+        ``n_classes``; the shuffling generator ``shuffle_rng`` too."""
+        self.sizes = check.check_layers(layers)
+        self.activation_name = check.check_choice("activation", activation, activations)
+        self.activation = activations[self.activation_name]
+        self.loss_name = check.check_choice("loss", loss, losses)
+        self.criterion = losses[self.loss_name]
+        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
+        self.seed = check.check_seed(seed)
+        self.n_classes = check.check_outputs(self.loss_name, self.sizes[-1])
+        self.shuffle_rng = shuffle_rng(self.seed)
+
+    def check_X(self, X: object) -> Array:
+        """``X`` checked against this model's input width and cast to its dtype."""
+        return check.check_X(X, self.sizes[0], self.dtype)
+
+    def check_y(self, y: object, n_samples: int) -> NDArray[np.int64]:
+        """``y`` checked: ``n_samples`` labels of this model's classes."""
+        return check.check_y(y, n_samples, self.n_classes)
 
     def predict_proba(self, X: NDArray[Any]) -> Array:
         raise NotImplementedError
@@ -35,3 +85,96 @@ class Classifier:
             f"{type(self).__name__}({list(self.sizes)}, activation={self.activation_name!r}, "
             f"loss={self.loss_name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
         )
+
+
+class GradientClassifier(Classifier):
+    """A classifier trained by mini-batch gradient descent: :meth:`fit` is written here,
+    once, around the subclass's ``backward`` and ``parameters``.
+
+    ``optimizers`` names the optimizers ``fit(optimizer=...)`` accepts and the classes
+    that implement them.
+    """
+
+    optimizers: Mapping[str, Callable[..., Optimizer]] = {
+        name: OPTIMIZERS[name] for name in ("sgd", "adam")
+    }
+
+    def backward(self, X: Array, y: Labels) -> float:
+        raise NotImplementedError
+
+    def parameters(self) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def fit(
+        self,
+        X: NDArray[Any],
+        y: NDArray[Any],
+        *,
+        epochs: int,
+        batch_size: int,
+        learning_rate: float,
+        callback: Callback | None = None,
+        batch_callback: BatchCallback | None = None,
+        **options: Any,
+    ) -> Any:
+        r"""Train by mini-batch gradient descent; return ``self``.
+
+        Each epoch shuffles the rows (unless ``shuffle=False``), then for each batch of
+        ``batch_size`` rows (the last one may be smaller) runs ``backward`` and one
+        optimizer step.
+
+        Options
+        -------
+        optimizer
+            ``"sgd"`` (default), ``"adam"`` (and ``"adamw"`` where ``optimizers`` has it),
+            updating exactly like ``torch.optim``'s.
+        momentum, nesterov
+            SGD only: momentum in [0, 1) (default 0), Nesterov's variant (default False).
+        betas, eps
+            The Adams only: default ``(0.9, 0.999)`` and ``1e-8``.
+        weight_decay
+            L2 penalty added to the gradient (AdamW: decoupled, default 0.01; else 0).
+        schedule
+            ``"constant"`` (default) or ``"cosine"`` annealing of the learning rate per
+            epoch, see :mod:`fromscratch.boundary.optim`.
+        shuffle
+            ``True`` (default) shuffles the rows each epoch; ``False`` keeps their order,
+            so the batches are rows ``[0, batch_size)``, ``[batch_size, 2 batch_size)``, ...
+            in every epoch: how the conformance suite replays torch's training step for step.
+
+        ``callback(epoch, metrics)`` runs after each epoch (counting from 1) with
+        ``metrics = {"loss": mean batch loss, "learning_rate": rate used}``;
+        ``batch_callback(epoch, batch, loss)`` after each mini-batch step.
+
+        Raises
+        ------
+        ValueError
+            Bad data or hyper-parameters.
+        FloatingPointError
+            The loss or the parameters stopped being finite (usually a learning rate too
+            high).
+        """
+        epochs, batch_size, learning_rate = check.check_fit_arguments(
+            epochs, batch_size, learning_rate, callback, batch_callback
+        )
+        config = check_fit_options(options, tuple(self.optimizers))
+        X = self.check_X(X)
+        y = self.check_y(y, len(X))
+        params = list(self.parameters())
+        optimizer = make_optimizer(params, learning_rate, config, self.optimizers)
+        train(
+            lambda rows: self.backward(np.take(X, rows, axis=0), y[rows]),
+            optimizer.step,
+            n_rows=len(X),
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            schedule=config.schedule,
+            shuffle=config.shuffle,
+            rng=self.shuffle_rng,
+            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
+            parameters=lambda: (p.data for p in params),
+            callback=callback,
+            batch_callback=batch_callback,
+        )
+        return self

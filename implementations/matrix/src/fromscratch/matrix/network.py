@@ -39,18 +39,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fromscratch.boundary import validation as check
-from fromscratch.boundary.loop import shuffle_rng, train
-from fromscratch.boundary.model import Classifier
-from fromscratch.boundary.optim import Parameter, set_learning_rate
-from fromscratch.boundary.options import check_fit_options, make_optimizer
-from fromscratch.boundary.types import DTYPES, Array, BatchCallback, Callback, Labels, StateDict
+from fromscratch.boundary.model import GradientClassifier
+from fromscratch.boundary.optim import Parameter
+from fromscratch.boundary.types import Array, Labels, StateDict
 
-from .activations import ACTIVATIONS, ActivationLayer
+from .activations import ACTIVATIONS, Activation, ActivationLayer
 from .layers import Linear, Module
-from .losses import LOSSES
+from .losses import LOSSES, Loss
 
 
-class Network(Classifier):
+class Network(GradientClassifier):
     r"""A multilayer perceptron with hand-derived, vectorized backpropagation.
 
     Equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
@@ -73,6 +71,9 @@ class Network(Classifier):
     dtype
         ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
     """
+
+    activation: Activation
+    criterion: Loss
 
     # ------------------------------------------------------- forward, backward, update
 
@@ -100,7 +101,7 @@ class Network(Classifier):
         optimizer's ``step()`` updates (``fit(optimizer=...)`` picks the optimizer)."""
         return [Parameter(m, name) for m in self.modules for name in m.params.values()]
 
-    # ------------------------------------------------------------- construction, fit
+    # ------------------------------------------- construction (fit is the shared one)
 
     def __init__(
         self,
@@ -111,15 +112,9 @@ class Network(Classifier):
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check.check_layers(layers)
-        self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
-        self.activation = ACTIVATIONS[activation]
-        self.loss_name = check.check_choice("loss", loss, LOSSES)
-        self.criterion = LOSSES[loss]
-        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
-        self.seed = check.check_seed(seed)
-        self.n_classes = check.check_outputs(loss, self.sizes[-1])
-
+        self.configure(
+            layers, activation, loss, seed, dtype, activations=ACTIVATIONS, losses=LOSSES
+        )
         rng = np.random.default_rng(self.seed)
         self.modules: list[Module] = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
@@ -127,75 +122,23 @@ class Network(Classifier):
                 self.modules.append(ActivationLayer(self.activation))
             self.modules.append(Linear(fan_in, fan_out, rng, self.dtype))
         self.modules[0].needs_input_grad = False
-        self._shuffle_rng = shuffle_rng(self.seed)
-
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        *,
-        epochs: int,
-        batch_size: int,
-        learning_rate: float,
-        callback: Callback | None = None,
-        batch_callback: BatchCallback | None = None,
-        **options: Any,
-    ) -> Network:
-        r"""Train by mini-batch gradient descent; return ``self``.
-
-        Each epoch shuffles the rows (unless ``shuffle=False``), then for each batch of
-        ``batch_size`` rows runs :meth:`backward` and one optimizer step. ``options``
-        are those of :mod:`fromscratch.boundary.options`: ``optimizer`` (``"sgd"`` or
-        ``"adam"``), ``momentum``, ``nesterov``, ``betas``, ``eps``, ``weight_decay``,
-        ``schedule`` (``"constant"`` or ``"cosine"``) and ``shuffle``.
-        ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch,
-        ``batch_callback(epoch, batch, loss)`` after each batch.
-
-        Raises ``ValueError`` for bad data or hyper-parameters, ``FloatingPointError`` when
-        the loss or the parameters stop being finite (usually a learning rate too high).
-        """
-        epochs, batch_size, learning_rate = check.check_fit_arguments(
-            epochs, batch_size, learning_rate, callback, batch_callback
-        )
-        config = check_fit_options(options)
-        X = check.check_X(X, self.sizes[0], self.dtype)
-        y = check.check_y(y, len(X), self.n_classes)
-        optimizer = make_optimizer(self.parameters(), learning_rate, config)
-        train(
-            lambda rows: self.backward(np.take(X, rows, axis=0), y[rows]),
-            optimizer.step,
-            n_rows=len(X),
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            schedule=config.schedule,
-            shuffle=config.shuffle,
-            rng=self._shuffle_rng,
-            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
-            parameters=lambda: (p.data for p in self.parameters()),
-            callback=callback,
-            batch_callback=batch_callback,
-        )
-        return self
 
     # ------------------------------------------------------------- the Model protocol
 
     def predict_proba(self, X: NDArray[Any]) -> Array:
         """Class probabilities, shape (n, k), each row summing to 1 (k = 2 for ``bce``)."""
-        return self.criterion.probabilities(
-            self.forward(check.check_X(X, self.sizes[0], self.dtype))
-        )
+        return self.criterion.probabilities(self.forward(self.check_X(X)))
 
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
-        z = self.forward(check.check_X(X, self.sizes[0], self.dtype))
-        L, _ = self.criterion.value_and_gradient(z, check.check_y(y, len(z), self.n_classes))
+        z = self.forward(self.check_X(X))
+        L, _ = self.criterion.value_and_gradient(z, self.check_y(y, len(z)))
         return L
 
     def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, StateDict]:
         r"""``(loss, dL/dθ)``, the gradients keyed like :meth:`state_dict`; θ is unchanged."""
-        X = check.check_X(X, self.sizes[0], self.dtype)
-        L = self.backward(X, check.check_y(y, len(X), self.n_classes))
+        X = self.check_X(X)
+        L = self.backward(X, self.check_y(y, len(X)))
         grads = {key: p.grad.copy() for key, p in self._named() if p.grad is not None}
         return L, grads
 
