@@ -16,7 +16,7 @@ The losses are torch's (``cross_entropy``, ``binary_cross_entropy_with_logits``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,24 +39,13 @@ class Network(GradientClassifier):
     r"""A multilayer perceptron on the autograd engine, equivalent to torch's
     ``nn.Sequential(Linear, Act, ..., Linear)`` trained with the matching loss.
 
-    Parameters
-    ----------
-    layers
-        Sizes, inputs first: ``[784, 128, 64, 10]`` is three ``Linear`` layers.
-    activation
-        ``"relu"``, ``"sigmoid"`` or ``"tanh"`` after each hidden layer; the last is linear.
-    loss
-        ``"cross_entropy"`` (``layers[-1] >= 2`` logits), ``"bce"`` (one logit) or ``"mse"``
-        (``layers[-1] >= 2`` scores regressed onto one-hot labels).
-    seed
-        Seeds the initial parameters (``Linear`` after ``Linear``, weight then bias, from
-        one generator) and, through a separate child stream, the shuffling in ``fit``.
-    dtype
-        ``"float32"`` or ``"float64"``, for parameters and every computation.
+    The constructor's arguments are those of every implementation, see
+    :class:`fromscratch.boundary.model.Classifier`.
     """
 
     activation: type[nn.Module]
     criterion: Loss
+    activations = ACTIVATIONS
     optimizers = OPTIMIZERS
 
     # ------------------------------------------------------- forward, backward, update
@@ -79,19 +68,8 @@ class Network(GradientClassifier):
 
     # ------------------------------------------------------------- construction, fit
 
-    def __init__(
-        self,
-        layers: Sequence[int],
-        *,
-        activation: str = "relu",
-        loss: str = "cross_entropy",
-        seed: int = 0,
-        dtype: str = "float32",
-    ) -> None:
-        self.configure(
-            layers, activation, loss, seed, dtype, activations=ACTIVATIONS, losses=LOSSES
-        )
-        rng = np.random.default_rng(self.seed)
+    def build(self, rng: np.random.Generator) -> None:
+        """``nn.Sequential(Linear, Act, ..., Linear)``, parameters drawn from ``rng``."""
         modules: list[nn.Module] = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
             if modules:  # an activation between two linear layers
@@ -204,3 +182,4 @@ LOSSES: dict[str, Loss] = {
     # classes the same way and gives rows that sum to 1.
     "mse": Loss("mse", _mse, _softmax),
 }
+Network.losses = LOSSES  # defined below the class, so that the class opens the file

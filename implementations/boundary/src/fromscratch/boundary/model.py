@@ -10,8 +10,8 @@ and ``parameters`` (what the optimizer steps).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,11 +24,36 @@ from .types import DTYPES, Array, BatchCallback, Callback, Labels
 
 
 class Classifier:
-    """The protocol's plumbing: checked constructor arguments, ``predict``, ``__repr__``.
+    """The protocol's plumbing: the constructor, ``predict``, ``__repr__``.
 
-    A subclass calls :meth:`configure` first in its constructor, and defines
-    ``predict_proba``.
+    ``Network(layers, *, activation="relu", loss="cross_entropy", seed=0, dtype="float32")``
+    is equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
+    with the matching torch loss.
+
+    Parameters
+    ----------
+    layers
+        Layer sizes, inputs first: ``[784, 128, 64, 10]`` is three linear layers.
+    activation
+        Hidden activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``. The last layer is
+        always linear.
+    loss
+        ``"cross_entropy"`` (softmax over ``layers[-1] >= 2`` logits), ``"bce"`` (one logit,
+        ``layers[-1] == 1``, two classes) or ``"mse"`` (``layers[-1] >= 2`` scores regressed
+        onto the one-hot labels).
+    seed
+        Seeds the initial parameters and every random draw of training (the shuffling,
+        and a search's noise): the same seed and data give bit-identical results.
+    dtype
+        ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
+
+    A subclass names its ``activations`` and ``losses`` (name -> its object for it),
+    defines ``build(rng)``, which makes the layers and draws their initial parameters from
+    ``rng`` (seeded by ``seed``), and ``predict_proba``.
     """
+
+    activations: ClassVar[Mapping[str, Any]] = {}
+    losses: ClassVar[Mapping[str, Any]] = {}
 
     sizes: tuple[int, ...]
     activation_name: str
@@ -39,26 +64,33 @@ class Classifier:
     dtype: np.dtype[Any]
     n_classes: int
 
-    def configure(
+    def __init__(
         self,
-        layers: object,
-        activation: object,
-        loss: object,
-        seed: object,
-        dtype: object,
+        layers: Sequence[int],
         *,
-        activations: Mapping[str, Any],
-        losses: Mapping[str, Any],
+        activation: str = "relu",
+        loss: str = "cross_entropy",
+        seed: int = 0,
+        dtype: str = "float32",
+    ) -> None:
+        self.configure(layers, activation, loss, seed, dtype)
+        self.build(np.random.default_rng(self.seed))
+
+    def build(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def configure(
+        self, layers: object, activation: object, loss: object, seed: object, dtype: object
     ) -> None:
         """Check the constructor's arguments and keep them: ``sizes``, ``activation`` (the
-        implementation's object for it, from ``activations``) and ``activation_name``,
-        ``criterion`` (from ``losses``) and ``loss_name``, ``dtype``, ``seed`` and
-        ``n_classes``; the shuffling generator ``shuffle_rng`` too."""
+        implementation's object for it) and ``activation_name``, ``criterion`` (its loss
+        object) and ``loss_name``, ``dtype``, ``seed``, ``n_classes``, and the
+        shuffling's generator ``shuffle_rng``."""
         self.sizes = check.check_layers(layers)
-        self.activation_name = check.check_choice("activation", activation, activations)
-        self.activation = activations[self.activation_name]
-        self.loss_name = check.check_choice("loss", loss, losses)
-        self.criterion = losses[self.loss_name]
+        self.activation_name = check.check_choice("activation", activation, self.activations)
+        self.activation = self.activations[self.activation_name]
+        self.loss_name = check.check_choice("loss", loss, self.losses)
+        self.criterion = self.losses[self.loss_name]
         self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
         self.seed = check.check_seed(seed)
         self.n_classes = check.check_outputs(self.loss_name, self.sizes[-1])

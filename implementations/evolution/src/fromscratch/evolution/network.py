@@ -20,7 +20,7 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,13 @@ from numpy.typing import NDArray
 from fromscratch.boundary import validation as check
 from fromscratch.boundary.loop import train
 from fromscratch.boundary.model import Classifier
-from fromscratch.boundary.types import DTYPES, Array, BatchCallback, Callback, Labels, StateDict
+from fromscratch.boundary.types import Array, BatchCallback, Callback, Labels, StateDict
 
 from .activations import ACTIVATIONS
 from .es import EvolutionStrategy, es_gradient
 from .genetic import GeneticAlgorithm
 from .hill_climb import HillClimber
-from .losses import LOSSES
+from .losses import LOSSES, Loss
 from .lowrank import perturbations
 from .mlp import MLP
 from .noise import NoiseTable
@@ -48,53 +48,29 @@ Strategy = EvolutionStrategy | GeneticAlgorithm | HillClimber
 class Network(Classifier):
     r"""A multilayer perceptron trained without gradients.
 
-    Parameters
-    ----------
-    layers
-        Layer sizes, inputs first: ``[784, 32, 10]`` is two dense layers.
-    activation
-        Hidden activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``; the last layer is linear.
-    loss
-        ``"cross_entropy"`` (``layers[-1] >= 2`` logits), ``"bce"`` (one logit, two
-        classes) or ``"mse"`` (``layers[-1] >= 2`` scores regressed onto one-hot labels).
-    seed
-        Seeds the initial parameters, the shuffling and every random draw of training:
-        the same seed and data give bit-identical results.
-    dtype
-        ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
+    The constructor's arguments are those of every implementation, see
+    :class:`fromscratch.boundary.model.Classifier`.
     """
 
-    def __init__(
-        self,
-        layers: Sequence[int],
-        *,
-        activation: str = "relu",
-        loss: str = "cross_entropy",
-        seed: int = 0,
-        dtype: str = "float32",
-    ) -> None:
-        self.sizes = check.check_layers(layers)
-        self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
-        self.activation = ACTIVATIONS[activation]
-        self.loss_name = check.check_choice("loss", loss, LOSSES)
-        self.criterion = LOSSES[loss]
-        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
-        self.seed = check.check_seed(seed)
-        self.n_classes = check.check_outputs(loss, self.sizes[-1])
+    activation: Callable[[Array], Array]
+    criterion: Loss
+    activations = ACTIVATIONS
+    losses = LOSSES
+
+    def build(self, rng: np.random.Generator) -> None:
+        """The flat parameter vector ``theta``, drawn from ``rng``, and the search's streams."""
         self.mlp = MLP(self.sizes, self.activation, self.criterion)
 
         # Like torch.nn.Linear: W then b of each layer, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-        init_rng = np.random.default_rng(self.seed)
         parts = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
             bound = 1 / np.sqrt(fan_in)
-            parts.append(init_rng.uniform(-bound, bound, size=fan_out * fan_in))  # W, row-major
-            parts.append(init_rng.uniform(-bound, bound, size=fan_out))  # b
+            parts.append(rng.uniform(-bound, bound, size=fan_out * fan_in))  # W, row-major
+            parts.append(rng.uniform(-bound, bound, size=fan_out))  # b
         self.theta: Array = np.concatenate(parts).astype(self.dtype)
         # Shuffling, the noise table and the strategies draw from their own streams,
-        # children of the seed: none of them shifts another.
-        shuffle, noise, strategy = np.random.SeedSequence(self.seed).spawn(3)
-        self._shuffle_rng = np.random.default_rng(shuffle)
+        # children of the seed: none of them shifts another (configure made the first).
+        _, noise, strategy = np.random.SeedSequence(self.seed).spawn(3)
         self._noise_seed = noise
         self._strategy_rng = np.random.default_rng(strategy)
         self._noise: NoiseTable | None = None
@@ -169,8 +145,8 @@ class Network(Classifier):
             epochs, batch_size, learning_rate, callback, batch_callback
         )
         config = check_fit_options(options)
-        X = check.check_X(X, self.sizes[0], self.dtype)
-        y = check.check_y(y, len(X), self.n_classes)
+        X = self.check_X(X)
+        y = self.check_y(y, len(X))
 
         pool = self._make_pool(config, X, y) if config.executor == "ray" else None
         try:
@@ -215,7 +191,7 @@ class Network(Classifier):
             learning_rate=learning_rate,
             schedule=config.schedule,
             shuffle=True,
-            rng=self._shuffle_rng,
+            rng=self.shuffle_rng,
             set_learning_rate=set_learning_rate,
             parameters=searched,
             callback=callback,
@@ -294,8 +270,8 @@ class Network(Classifier):
         sigma = check.check_float("sigma", sigma, low=0, low_inclusive=False)
         seed = check.check_int("seed", seed, low=0)
         rank = None if rank is None else check.check_int("rank", rank)
-        X = check.check_X(X, self.sizes[0], self.dtype)
-        y = check.check_y(y, len(X), self.n_classes)
+        X = self.check_X(X)
+        y = self.check_y(y, len(X))
         kind = perturbations(self.sizes, rank)
         rng = np.random.default_rng(seed)
         F = NoiseTable(kind.width, self.dtype, rng).sample(population // 2, rng)
@@ -306,7 +282,7 @@ class Network(Classifier):
     # ------------------------------------------------------------------------ inference
 
     def _output(self, X: NDArray[Any]) -> Array:
-        X = check.check_X(X, self.sizes[0], self.dtype)
+        X = self.check_X(X)
         z: Array = self.mlp.outputs(self.theta[None], X)[0]
         return z
 
@@ -317,7 +293,7 @@ class Network(Classifier):
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
         z = self._output(X)
-        y = check.check_y(y, len(z), self.n_classes)
+        y = self.check_y(y, len(z))
         return float(self.criterion.value(z[None], y)[0])
 
     # ----------------------------------------------------------------------- state dict

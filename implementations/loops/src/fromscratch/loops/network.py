@@ -38,7 +38,7 @@ what makes them checkable against PyTorch and against finite differences.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -61,27 +61,14 @@ class Network(GradientClassifier):
     Equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
     with the matching torch loss, but computed one neuron at a time.
 
-    Parameters
-    ----------
-    layers
-        Layer sizes, inputs first: ``[784, 128, 64, 10]`` is 784 inputs and layers of 128,
-        64 and 10 neurons.
-    activation
-        The hidden neurons' activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``. Output
-        neurons are linear.
-    loss
-        ``"cross_entropy"`` (softmax over ``layers[-1] >= 2`` logits), ``"bce"`` (one output
-        neuron, two classes) or ``"mse"`` (``layers[-1] >= 2`` scores regressed onto the
-        one-hot labels).
-    seed
-        Seeds the initial parameters and the shuffling in :meth:`fit`: the same seed and
-        data give bit-identical results.
-    dtype
-        ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
+    The constructor's arguments are those of every implementation, see
+    :class:`fromscratch.boundary.model.Classifier`.
     """
 
     activation: Activation
     criterion: Loss
+    activations = ACTIVATIONS
+    losses = LOSSES
 
     # ------------------------------------------------ forward, backward, update
 
@@ -111,19 +98,8 @@ class Network(GradientClassifier):
 
     # ---------------------------------- construction (fit is the shared one), protocol
 
-    def __init__(
-        self,
-        layers: Sequence[int],
-        *,
-        activation: str = "relu",
-        loss: str = "cross_entropy",
-        seed: int = 0,
-        dtype: str = "float32",
-    ) -> None:
-        self.configure(
-            layers, activation, loss, seed, dtype, activations=ACTIVATIONS, losses=LOSSES
-        )
-        rng = np.random.default_rng(self.seed)
+    def build(self, rng: np.random.Generator) -> None:
+        """The layers of neurons, their parameters drawn from ``rng`` neuron by neuron."""
         last = len(self.sizes) - 2
         self.layers = [
             Layer(n_in, n_out, IDENTITY if l == last else self.activation, rng, self.dtype)

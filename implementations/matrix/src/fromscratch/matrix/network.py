@@ -32,7 +32,7 @@ every parameter against the gradient its module stored beside it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -54,26 +54,14 @@ class Network(GradientClassifier):
     Equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
     with the matching torch loss.
 
-    Parameters
-    ----------
-    layers
-        Layer sizes, inputs first: ``[784, 128, 64, 10]`` is three linear layers.
-    activation
-        Hidden activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``. The last layer is
-        always linear.
-    loss
-        ``"cross_entropy"`` (softmax over ``layers[-1] >= 2`` logits), ``"bce"`` (one logit,
-        ``layers[-1] == 1``, two classes) or ``"mse"`` (``layers[-1] >= 2`` scores regressed
-        onto the one-hot labels).
-    seed
-        Seeds the initial parameters and the shuffling in :meth:`fit`: the same seed and
-        data give bit-identical results.
-    dtype
-        ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
+    The constructor's arguments are those of every implementation, see
+    :class:`fromscratch.boundary.model.Classifier`.
     """
 
     activation: Activation
     criterion: Loss
+    activations = ACTIVATIONS
+    losses = LOSSES
 
     # ------------------------------------------------------- forward, backward, update
 
@@ -103,19 +91,8 @@ class Network(GradientClassifier):
 
     # ------------------------------------------- construction (fit is the shared one)
 
-    def __init__(
-        self,
-        layers: Sequence[int],
-        *,
-        activation: str = "relu",
-        loss: str = "cross_entropy",
-        seed: int = 0,
-        dtype: str = "float32",
-    ) -> None:
-        self.configure(
-            layers, activation, loss, seed, dtype, activations=ACTIVATIONS, losses=LOSSES
-        )
-        rng = np.random.default_rng(self.seed)
+    def build(self, rng: np.random.Generator) -> None:
+        """The modules, ``Linear, Act, Linear, ..., Linear``, parameters drawn from ``rng``."""
         self.modules: list[Module] = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
             if self.modules:  # an activation between two linear layers
