@@ -99,10 +99,6 @@ class Network(GradientClassifier):
             z: Array = self.forward(self.check_X(X)).data
         return z
 
-    def predict_proba(self, X: NDArray[Any]) -> Array:
-        """Class probabilities, shape (n, k), rows summing to 1 (k = 2 for ``bce``)."""
-        return self.criterion.probabilities(self._output(X))
-
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
         z = self._output(X)

@@ -104,8 +104,14 @@ class Classifier:
         """``y`` checked: ``n_samples`` labels of this model's classes."""
         return check.check_y(y, n_samples, self.n_classes)
 
-    def predict_proba(self, X: NDArray[Any]) -> Array:
+    def _output(self, X: NDArray[Any]) -> Array:
+        """The network's output ``z`` (n, k) for ``X``, checked: logits or scores."""
         raise NotImplementedError
+
+    def predict_proba(self, X: NDArray[Any]) -> Array:
+        """Class probabilities, shape (n, k), each row summing to 1 (k = 2 for ``bce``)."""
+        P: Array = self.criterion.probabilities(self._output(X))
+        return P
 
     def predict(self, X: NDArray[Any]) -> NDArray[np.int64]:
         """The most probable class of each row, int64, shape (n,)."""

@@ -286,10 +286,6 @@ class Network(Classifier):
         z: Array = self.mlp.outputs(self.theta[None], X)[0]
         return z
 
-    def predict_proba(self, X: NDArray[Any]) -> Array:
-        """Class probabilities, shape (n, k), each row summing to 1 (k = 2 for ``bce``)."""
-        return self.criterion.probabilities(self._output(X))
-
     def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
         """The mean loss over the rows, as the torch loss of the same name defines it."""
         z = self._output(X)
