@@ -273,7 +273,7 @@ thing its search moves.
             "matrix": code("fromscratch.matrix.layers:Linear.__init__"),
             "loops": code("fromscratch.loops.neuron:Neuron.__init__"),
             "autograd": code("fromscratch.autograd.nn.layers:Linear.__init__"),
-            "evolution": code("fromscratch.evolution.network:Network.__init__"),
+            "evolution": code("fromscratch.evolution.network:Network.build"),
         },
     ),
     Concept(

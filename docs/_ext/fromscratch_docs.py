@@ -268,12 +268,18 @@ def generate(app: Sphinx) -> None:
     )
 
     names = []
-    for impl in impls:
+    # The boundary every implementation shares gets a page and an API page like theirs.
+    boundary = importlib.util.find_spec("fromscratch.boundary")
+    shared = []
+    if boundary is not None and boundary.submodule_search_locations:
+        location = Path(boundary.submodule_search_locations[0])
+        shared = [Implementation("boundary", "fromscratch.boundary", location)]
+    for impl in [*impls, *shared]:
         page = src / "implementations" / f"{impl.name}.md"
         if impl.readme is None:
             text = f"# {impl.name}\n\n`{impl.package}` ships no README.\n"
         else:
-            text = readme_page(impl.readme, page, impls)
+            text = readme_page(impl.readme, page, [*impls, *shared])
         api = f"../api/{impl.name}.rst"
         text += f"\n## API reference\n\n[Every module of `{impl.package}`]({api})\n"
         write_if_changed(page, text)

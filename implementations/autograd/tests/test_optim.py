@@ -10,6 +10,7 @@ import torch
 
 import fromscratch.autograd as ag
 from fromscratch.autograd import optim
+from fromscratch.boundary.optim import cosine_learning_rate
 
 STEPS = 6
 SHAPES = [(4, 3), (4,), (2, 4), (2,)]
@@ -126,7 +127,7 @@ def test_cosine_schedule_matches_torch(tol: Tolerances) -> None:
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=epochs)
     for epoch in range(1, epochs + 1):
         np.testing.assert_allclose(
-            optim.cosine_learning_rate(lr, epoch, epochs),
+            cosine_learning_rate(lr, epoch, epochs),
             sgd.param_groups[0]["lr"],
             **tol["float64_scalar"],
         )

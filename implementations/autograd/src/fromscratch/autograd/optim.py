@@ -19,11 +19,8 @@ from typing import Any
 import numpy as np
 
 from fromscratch.boundary import optim as shared
-from fromscratch.boundary.optim import cosine_learning_rate
 
 from .tensor import Array, Tensor
-
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "cosine_learning_rate"]
 
 
 class Optimizer(shared.Optimizer):

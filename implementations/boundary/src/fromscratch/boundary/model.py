@@ -28,7 +28,9 @@ class Classifier:
 
     ``Network(layers, *, activation="relu", loss="cross_entropy", seed=0, dtype="float32")``
     is equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
-    with the matching torch loss.
+    with the matching torch loss. A subclass names its ``activations`` and ``losses``
+    (name -> its object for it), and defines ``build(rng)``, which makes the layers and
+    draws their initial parameters from ``rng`` (seeded by ``seed``), and ``_output``.
 
     Parameters
     ----------
@@ -46,10 +48,6 @@ class Classifier:
         and a search's noise): the same seed and data give bit-identical results.
     dtype
         ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
-
-    A subclass names its ``activations`` and ``losses`` (name -> its object for it),
-    defines ``build(rng)``, which makes the layers and draws their initial parameters from
-    ``rng`` (seeded by ``seed``), and ``predict_proba``.
     """
 
     activations: ClassVar[Mapping[str, Any]] = {}

@@ -17,8 +17,9 @@ Labels = NDArray[np.integer[Any]]
 Rows = NDArray[np.intp]
 """The indices of one mini-batch's rows in the training set."""
 
+# Parameters keyed like torch.nn.Sequential's state dict: "0.weight", "0.bias"... (a plain
+# comment: Sphinx would try to link the source of a documented dict[...] to builtins).
 StateDict = dict[str, Array]
-"""Parameters keyed like ``torch.nn.Sequential``'s state dict: ``"0.weight"``, ``"0.bias"``..."""
 
 Callback = Callable[[int, Mapping[str, float]], object]
 """``callback(epoch, {"loss": ..., "learning_rate": ...})``, after each epoch."""
