@@ -7,6 +7,7 @@ seconds, mostly Python starting up.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
 from pathlib import Path
@@ -203,3 +204,32 @@ def test_bad_bench_options_get_one_line_and_status_2(
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
+
+
+def _plain(bench_s: float, plain_s: float) -> dict[str, Timings]:
+    t = {"torch x1": _timings(1, 1), "torch (plain script) x1": _timings(1, 1)}
+    t["torch x1"].epochs_s, t["torch (plain script) x1"].epochs_s = [[bench_s]], [[plain_s]]
+    return t
+
+
+def test_a_bench_that_slows_torch_down_is_warned() -> None:
+    # The case: torch took 0.48 s inside the bench and 0.376 s in a process of its own.
+    [warning] = bench.fact_warnings(_plain(0.48, 0.376), QUIET)
+    assert "torch x1: the bench's torch loop took 0.480 s" in warning
+    assert "flatters us" in warning
+    assert bench.fact_warnings(_plain(0.39, 0.376), QUIET) == []
+    assert bench.fact_warnings(_plain(0.376, 0.48), QUIET) == []  # only slower is suspect
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_the_plain_torch_script_runs_beside_the_bench_torch() -> None:
+    setup = Setup(processes=1, epochs=2, warmup=1, n_train=1280, threads=(1,))
+    contenders = bench.contenders_for([], without=["torch.compile", "sklearn"])
+    assert [c.name for c in contenders] == ["torch", bench.PLAIN_TORCH]
+    timings, failed, order = bench.measure(contenders, setup, echo=lambda _: None)
+    assert not failed, failed
+    assert order == ["torch x1", f"{bench.PLAIN_TORCH} x1"]
+    plain = timings[f"{bench.PLAIN_TORCH} x1"]
+    assert len(plain.epochs_s[0]) == 2
+    assert all(s > 0 for s in plain.epochs_s[0])
+    assert plain.facts[0]["torch_threads"] == 1  # the thread count reached the script

@@ -94,11 +94,13 @@ from fromscratch.conformance.bench_worker import (
     load_data,
 )
 from fromscratch.conformance.registry import RegistryError, discover, select
-from fromscratch.conformance.tolerances import SPEED_TARGETS
+from fromscratch.conformance.tolerances import PLAIN_TORCH_AGREEMENT, SPEED_TARGETS
 
 SCHEMA_VERSION: Final = 1
 TORCH: Final = "torch"
 MATRIX: Final = "matrix"
+PLAIN_TORCH: Final = "torch (plain script)"
+""":mod:`~fromscratch.conformance.plain_torch`, the check on the bench's own torch loop."""
 THREAD_VARIABLES: Final = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 KERNEL_VARIABLES: Final = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -144,8 +146,9 @@ class Timings:
 
 
 def contenders_for(names: Sequence[str], without: Sequence[str] = ()) -> list[Contender]:
-    """torch eager first (every ratio's baseline), then ``names``, then the other libraries."""
-    chosen = [TORCH, *names, *(name for name in BUILT_IN if name != TORCH)]
+    """torch eager first (every ratio's baseline) and the plain script that checks it, then
+    ``names``, then the other libraries."""
+    chosen = [TORCH, PLAIN_TORCH, *names, *(name for name in BUILT_IN if name != TORCH)]
     return [Contender(name, name) for name in dict.fromkeys(chosen) if name not in without]
 
 
@@ -175,6 +178,10 @@ def run_process(contender: Contender, setup: Setup) -> dict[str, Any]:
         "n_train": setup.n_train,
     }
     command = [sys.executable, "-m", "fromscratch.conformance.bench_worker", json.dumps(spec)]
+    if contender.builds == PLAIN_TORCH:
+        command = [sys.executable, "-m", "fromscratch.conformance.plain_torch"]
+        command += [f"--epochs={setup.epochs}", f"--warmup={setup.warmup}"]
+        command += [] if setup.n_train is None else [f"--n-train={setup.n_train}"]
     done = subprocess.run(
         command, capture_output=True, text=True, env=worker_env(contender.threads)
     )
@@ -184,7 +191,7 @@ def run_process(contender: Contender, setup: Setup) -> dict[str, Any]:
     except (IndexError, json.JSONDecodeError):
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"the worker exited with status {done.returncode}: {last}"}
-    return result
+    return {"blas": [], "torch_blas": None, **result}  # the plain script reports no pools
 
 
 def measure(
@@ -375,6 +382,7 @@ def fact_warnings(timings: dict[str, Timings], env: dict[str, Any]) -> list[str]
         seen = list(dict.fromkeys(describe(facts) for facts in t.facts))
         if len(seen) > 1:
             warnings.append(f"{name}: the thread pools changed between its processes: {seen}")
+    warnings += plain_torch_warnings(timings)
     forced = {k: v for k, v in env["variables"].items() if k in KERNEL_VARIABLES and v}
     if forced:
         warnings.append(
@@ -389,6 +397,23 @@ def fact_warnings(timings: dict[str, Timings], env: dict[str, Any]) -> list[str]
             f"the machine was busy (1-minute load average up to {busiest:.1f} on {cpus} CPUs): "
             "absolute times are inflated, and ratios noisier than on an idle machine"
         )
+    return warnings
+
+
+def plain_torch_warnings(timings: dict[str, Timings]) -> list[str]:
+    """A sentence for each thread count where the bench's torch is slower than a user's."""
+    warnings = []
+    for label, t in timings.items():
+        plain = timings.get(label.replace(TORCH, PLAIN_TORCH, 1))
+        if not label.startswith(f"{TORCH} x") or plain is None:
+            continue
+        ours, theirs = (statistics.median(map(statistics.median, x.epochs_s)) for x in (t, plain))
+        if ours > PLAIN_TORCH_AGREEMENT * theirs:
+            warnings.append(
+                f"{label}: the bench's torch loop took {ours:.3f} s per epoch and the plain "
+                f"script {theirs:.3f} s, {ours / theirs:.2f}x (allowed "
+                f"{PLAIN_TORCH_AGREEMENT}x): the bench slows torch down, and flatters us"
+            )
     return warnings
 
 
@@ -536,7 +561,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--without",
         action="append",
         default=[],
-        choices=[name for name in BUILT_IN if name != TORCH],
+        choices=[*(name for name in BUILT_IN if name != TORCH), PLAIN_TORCH],
         help="leave out this library contender (repeatable)",
     )
     parser.add_argument("--processes", type=int, default=5, help="processes per contender")
