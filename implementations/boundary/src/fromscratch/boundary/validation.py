@@ -1,9 +1,10 @@
-"""Checks at the boundary: everything a caller hands in is validated here, once.
+"""Checks at the public boundary: what a caller hands in is validated here, once.
 
-The math in the other modules trusts its inputs; these functions make that trust safe.
-Each raises ``ValueError`` with a message that says what was wrong, where, and what was
-expected, so that a mistake is caught at the call that made it rather than surfacing
-later as a NaN or a cryptic broadcasting error deep inside a training run.
+The math of every implementation trusts its inputs; these functions make that trust
+safe. Each raises ``ValueError`` with a message that says what was wrong, where, and what
+was expected, so that a mistake stops at the call that made it instead of surfacing later
+as a NaN or a broadcasting error deep inside a training run. Every implementation uses
+these same helpers, so the same mistake reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -11,25 +12,23 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .optim import OPTIMIZERS, SCHEDULES
-
-DTYPES = ("float32", "float64")
+from .types import Array, BatchCallback, Callback
 
 
-def _choices(options: Collection[object]) -> str:
-    return ", ".join(repr(option) for option in options)
+def listing(names: Collection[object]) -> str:
+    """``'a', 'b', 'c'``: how a message lists accepted values."""
+    return ", ".join(repr(name) for name in names)
 
 
 def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     """``value`` must be one of the strings in ``choices``."""
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {_choices(choices)}")
+        raise ValueError(f"unknown {name} {value!r}; expected one of {listing(choices)}")
     return value
 
 
@@ -44,31 +43,11 @@ def _as_int(value: object) -> int | None:
     return None
 
 
-def check_layers(layers: object) -> tuple[int, ...]:
-    """``layers`` must list at least two positive integer sizes: inputs, ..., outputs."""
-    if isinstance(layers, str | bytes) or not isinstance(layers, Sequence | np.ndarray):
-        raise ValueError(
-            f"layers must be a sequence of layer sizes such as [784, 128, 10], got {layers!r}"
-        )
-    sizes = list(layers)
-    if len(sizes) < 2:
-        raise ValueError(
-            f"layers needs at least 2 sizes (inputs and outputs), got {len(sizes)}: {sizes!r}"
-        )
-    checked = []
-    for i, size in enumerate(sizes):
-        as_int = _as_int(size)
-        if as_int is None or as_int < 1:
-            raise ValueError(f"layers[{i}] must be a positive integer, got {size!r}")
-        checked.append(as_int)
-    return tuple(checked)
-
-
-def check_positive_int(name: str, value: object) -> int:
-    """``value`` must be an integer >= 1 (``epochs``, ``batch_size``)."""
+def check_int(name: str, value: object, *, low: int = 1) -> int:
+    """``value`` must be an integer >= ``low`` (``epochs``, ``batch_size``, ``seed``...)."""
     as_int = _as_int(value)
-    if as_int is None or as_int < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if as_int is None or as_int < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return as_int
 
 
@@ -107,89 +86,75 @@ def check_float(
     return x
 
 
-@dataclass(frozen=True)
-class FitOptions:
-    """The optional keyword arguments of ``Network.fit``, checked."""
-
-    optimizer: str = "sgd"
-    momentum: float = 0.0
-    nesterov: bool = False
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    schedule: str = "constant"
-    shuffle: bool = True
+def check_bool(name: str, value: object) -> bool:
+    """``value`` must be ``True`` or ``False`` (a NumPy bool too)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
-_SGD_ONLY = ("momentum", "nesterov")
-_ADAM_ONLY = ("betas", "eps")
-FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule", "shuffle")
+def check_layers(layers: object) -> tuple[int, ...]:
+    """``layers`` must list at least two positive integer sizes: inputs, ..., outputs."""
+    if isinstance(layers, str | bytes) or not isinstance(layers, Sequence | np.ndarray):
+        raise ValueError(
+            f"layers must be a sequence of layer sizes such as [784, 128, 10], got {layers!r}"
+        )
+    sizes = list(layers)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layers needs at least 2 sizes (inputs and outputs), got {len(sizes)}: {sizes!r}"
+        )
+    checked = []
+    for i, size in enumerate(sizes):
+        as_int = _as_int(size)
+        if as_int is None or as_int < 1:
+            raise ValueError(f"layers[{i}] must be a positive integer, got {size!r}")
+        checked.append(as_int)
+    return tuple(checked)
 
 
-def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
-    """Check ``fit``'s ``**options``; an option meant for the other optimizer is an error.
+def check_outputs(loss: str, n_outputs: int) -> int:
+    """The number of classes a model with ``n_outputs`` output units and this ``loss`` has.
 
-    Silently ignoring ``momentum=0.9`` because the optimizer is Adam would train a
-    different model than the caller thinks, so it is refused instead.
+    ``"bce"`` reads one logit (two classes); the others read one output per class.
     """
-    unknown = sorted(set(options) - set(FIT_OPTIONS))
-    if unknown:
+    if loss == "bce" and n_outputs != 1:
         raise ValueError(
-            f"unknown fit option(s) {_choices(unknown)}; accepted options are "
-            f"{_choices(FIT_OPTIONS)}"
+            f"loss='bce' uses one output logit, so layers[-1] must be 1, got {n_outputs}; "
+            f"for {n_outputs} classes use loss='cross_entropy'"
         )
-    optimizer = check_choice("optimizer", options.get("optimizer", "sgd"), OPTIMIZERS)
-    foreign = _ADAM_ONLY if optimizer == "sgd" else _SGD_ONLY
-    misplaced = [name for name in foreign if name in options]
-    if misplaced:
+    if loss != "bce" and n_outputs < 2:
         raise ValueError(
-            f"option(s) {_choices(misplaced)} do not apply to optimizer={optimizer!r}; "
-            f"{_choices(_SGD_ONLY)} are for 'sgd', {_choices(_ADAM_ONLY)} are for 'adam'"
+            f"loss={loss!r} needs one output per class, so layers[-1] must be >= 2, "
+            f"got {n_outputs}; for a single output logit use loss='bce'"
         )
+    return 2 if loss == "bce" else n_outputs
 
-    defaults = FitOptions()
-    momentum = check_float("momentum", options.get("momentum", defaults.momentum), low=0, high=1)
-    nesterov = options.get("nesterov", defaults.nesterov)
-    if not isinstance(nesterov, bool | np.bool_):
-        raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
-    if nesterov and momentum == 0:
-        raise ValueError("nesterov=True needs momentum > 0 (e.g. momentum=0.9), got momentum=0")
-    weight_decay = check_float(
-        "weight_decay", options.get("weight_decay", defaults.weight_decay), low=0
-    )
 
-    betas = options.get("betas", defaults.betas)
-    if isinstance(betas, str) or not isinstance(betas, Sequence) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
-    beta1 = check_float("betas[0]", betas[0], low=0, high=1)
-    beta2 = check_float("betas[1]", betas[1], low=0, high=1)
-    eps = check_float("eps", options.get("eps", defaults.eps), low=0, low_inclusive=False)
-
-    schedule = options.get("schedule", defaults.schedule)
-    if schedule is None:
-        schedule = "constant"
-    schedule = check_choice("schedule", schedule, SCHEDULES)
-
-    shuffle = options.get("shuffle", True)
-    if not isinstance(shuffle, bool | np.bool_):
-        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
-    return FitOptions(
-        optimizer=optimizer,
-        momentum=momentum,
-        nesterov=bool(nesterov),
-        weight_decay=weight_decay,
-        betas=(beta1, beta2),
-        eps=eps,
-        schedule=schedule,
-        shuffle=bool(shuffle),
+def check_fit_arguments(
+    epochs: object,
+    batch_size: object,
+    learning_rate: object,
+    callback: Callback | None,
+    batch_callback: BatchCallback | None,
+) -> tuple[int, int, float]:
+    """``fit``'s required arguments and its two callbacks; returns the three numbers."""
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
+    if batch_callback is not None and not callable(batch_callback):
+        raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
+    return (
+        check_int("epochs", epochs),
+        check_int("batch_size", batch_size),
+        check_float("learning_rate", learning_rate, low=0, low_inclusive=False),
     )
 
 
-def _first_non_finite(X: NDArray[Any]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+def _first_non_finite(values: NDArray[Any]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
 
 
-def _all_finite(X: NDArray[np.floating[Any]]) -> bool:
+def _all_finite(X: Array) -> bool:
     """Whether every entry of the 2-D floating array ``X`` is finite.
 
     A NaN or an inf anywhere in a row makes that row's sum NaN or inf, so one
@@ -202,7 +167,7 @@ def _all_finite(X: NDArray[np.floating[Any]]) -> bool:
     return bool(np.isfinite(row_sums).all()) or bool(np.isfinite(X).all())
 
 
-def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> NDArray[np.floating[Any]]:
+def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> Array:
     """``X`` must be a finite, real, 2-D (n >= 1, ``n_features``) array; cast to ``dtype``.
 
     Returns a C-contiguous array of the model's dtype (the input itself when it already
@@ -218,7 +183,7 @@ def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> NDArray[np.floa
             f"X must be 2-D with shape (n_samples, {n_features}), got {X.ndim}-D shape {X.shape}"
         )
     if X.shape[0] < 1:
-        raise ValueError(f"X must have at least 1 row, got shape {X.shape}")
+        raise ValueError(f"X must have at least 1 row, got shape {X.shape} (empty)")
     if X.shape[1] != n_features:
         raise ValueError(
             f"X has {X.shape[1]} features (columns) but the model's first layer expects "
@@ -226,7 +191,7 @@ def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> NDArray[np.floa
         )
     # Cast first, then check once: this catches NaN and inf in the input and values that
     # only become inf in the cast (1e300 does not fit in float32).
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         cast = np.ascontiguousarray(X, dtype=dtype)
     if not _all_finite(cast):
         row, col = _first_non_finite(cast)
@@ -243,8 +208,8 @@ def check_X(X: object, n_features: int, dtype: np.dtype[Any]) -> NDArray[np.floa
     return cast
 
 
-def check_y(y: object, n_samples: int, n_classes: int) -> NDArray[np.integer[Any]]:
-    """``y`` must be ``n_samples`` integer labels, each in ``[0, n_classes)``."""
+def check_y(y: object, n_samples: int, n_classes: int) -> NDArray[np.int64]:
+    """``y`` must be ``n_samples`` integer labels, each in ``[0, n_classes)``; as int64."""
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
         raise ValueError(
@@ -262,14 +227,14 @@ def check_y(y: object, n_samples: int, n_classes: int) -> NDArray[np.integer[Any
             f"y[{i}] = {int(y[i])} is not a valid class label: labels must be in "
             f"[0, {n_classes}) for this model ({len(bad)} invalid label(s) in total)"
         )
-    return y
+    return y.astype(np.int64, copy=False)
 
 
 def check_state_dict(
     state: object,
     expected: Mapping[str, tuple[int, ...]],
     dtype: np.dtype[Any],
-) -> dict[str, NDArray[np.floating[Any]]]:
+) -> dict[str, Array]:
     """``state`` must hold exactly the ``expected`` keys, shapes, the model's dtype, finite.
 
     Everything is checked before anything is returned, so a bad state dict never leaves
@@ -282,14 +247,14 @@ def check_state_dict(
     if missing or unexpected:
         parts = []
         if missing:
-            parts.append(f"missing key(s) {_choices(missing)}")
+            parts.append(f"missing key(s) {listing(missing)}")
         if unexpected:
-            parts.append(f"unexpected key(s) {_choices(unexpected)}")
+            parts.append(f"unexpected key(s) {listing(unexpected)}")
         raise ValueError(
             f"state dict does not match the model: {'; '.join(parts)}; "
-            f"expected exactly {_choices(expected)}"
+            f"expected exactly {listing(expected)}"
         )
-    arrays: dict[str, NDArray[np.floating[Any]]] = {}
+    arrays: dict[str, Array] = {}
     for key, shape in expected.items():
         value = np.asarray(state[key])
         if value.dtype.kind != "f":
