@@ -233,3 +233,24 @@ def test_the_plain_torch_script_runs_beside_the_bench_torch() -> None:
     assert len(plain.epochs_s[0]) == 2
     assert all(s > 0 for s in plain.epochs_s[0])
     assert plain.facts[0]["torch_threads"] == 1  # the thread count reached the script
+
+
+def test_the_tables_show_each_contenders_threads_and_every_count() -> None:
+    rows = {}
+    for label, m in {"torch x1": 1.0, "torch x2": 2.0, "matrix x1": 0.8, "matrix x2": 0.5}.items():
+        rows[label] = {"threads": int(label[-1]), "median_s": m, "spread_s": [m, m]}
+        rows[label] |= {"cpu_median_s": m, "blas": [], "torch_threads": None}
+    setup = Setup(threads=(1, 2))
+    best = bench.fastest(rows, [Contender("torch", "torch"), Contender("matrix", "matrix")], (1, 2))
+    result = {
+        "contenders": best,
+        "ratios": {**bench.ratios(best), "to_torch_same_threads": bench.same_threads(rows, setup)},
+        "failed": {},
+        "targets": [],
+        "warnings": [],
+    }
+    lines = bench.format_tables(result)
+    assert any(line.split()[:3] == ["torch", "1", "1.000"] for line in lines), lines
+    assert any(line.split()[:3] == ["matrix", "2", "0.500"] for line in lines), lines
+    # per count: matrix 0.8 s (0.80x torch) at one thread, 0.5 s (0.25x) at two
+    assert any(line.split() == ["matrix", "0.800", "0.80", "0.500", "0.25"] for line in lines)

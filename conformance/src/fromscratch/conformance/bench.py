@@ -226,7 +226,7 @@ def measure(
             t.facts.append({k: result.get(k) for k in ("blas", "torch_threads", "torch_blas")})
             t.pids.append(int(result["pid"]))
             echo(
-                f"  process {round_}/{setup.processes}: {contender.label:<17}"
+                f"  process {round_}/{setup.processes}: {contender.label:<25}"
                 f"{statistics.median(t.epochs_s[-1]):8.3f} s per epoch"
             )
     for name in failed:
@@ -510,13 +510,13 @@ def format_tables(result: dict[str, Any]) -> list[str]:
     baselines = [b for b in ("to_torch", "to_matrix") if b in ratio]
     lines = ["", "at each contender's fastest thread count:"]
     lines.append(
-        f"{'contender':<15}{'threads':>8}{'median s':>9}{'min s':>8}{'max s':>8}{'cpu s':>8}"
+        f"{'contender':<22}{'threads':>8}{'median s':>9}{'min s':>8}{'max s':>8}{'cpu s':>8}"
     )
     lines[-1] += "".join(f"{'x ' + b.removeprefix('to_'):>10}" for b in baselines)
     for name, row in summary.items():
         low, high = row["spread_s"]
         line = (
-            f"{name:<15}{row['threads']:>8}{row['median_s']:>9.3f}{low:>8.3f}{high:>8.3f}"
+            f"{name:<22}{row['threads']:>8}{row['median_s']:>9.3f}{low:>8.3f}{high:>8.3f}"
             f"{row['cpu_median_s']:>8.3f}"
         )
         lines.append(line + "".join(f"{ratio[b][name]:>10.2f}" for b in baselines))
@@ -524,7 +524,7 @@ def format_tables(result: dict[str, Any]) -> list[str]:
     if len(counts) > 1:
         lines += ["", "at each thread count (median s, x torch at the same count):"]
         lines.append(
-            f"{'contender':<15}" + "".join(f"{'x' + n + ' s':>10}{'x torch':>9}" for n in counts)
+            f"{'contender':<22}" + "".join(f"{'x' + n + ' s':>10}{'x torch':>9}" for n in counts)
         )
         for name, row in summary.items():
             cells = []
@@ -533,9 +533,9 @@ def format_tables(result: dict[str, Any]) -> list[str]:
                 r = ratio["to_torch_same_threads"][n].get(name)
                 cells.append(f"{at['median_s']:>10.3f}" if at else f"{'-':>10}")
                 cells.append(f"{r:>9.2f}" if r is not None else f"{'-':>9}")
-            lines.append(f"{name:<15}" + "".join(cells))
-    lines += ["", f"{'contender':<15}thread pools (library version kernel xthreads)"]
-    lines += [f"{name:<15}{describe(row)}" for name, row in summary.items()]
+            lines.append(f"{name:<22}" + "".join(cells))
+    lines += ["", f"{'contender':<22}thread pools (library version kernel xthreads)"]
+    lines += [f"{name:<22}{describe(row)}" for name, row in summary.items()]
     for name, error in result["failed"].items():
         lines.append(f"\nnot timed: {name} failed: {error}")
     if result["targets"]:
