@@ -4,8 +4,9 @@ The bench workload: one MNIST epoch of a 784-128-64-10 relu MLP, batch 128, floa
 plain SGD with learning rate 0.1, one ``fit(epochs=1)`` call. Each part of the library is
 wrapped with a CPU-time clock (``time.process_time``, which a busy machine inflates far
 less than wall time), the epoch is run ``--epochs`` times, and the fastest epoch's parts
-are printed. The wrappers cost about a microsecond per call; "the rest" is the fit loop
-itself (slicing the shuffled order, ``y[rows]``, the loss list) plus that overhead.
+are printed. The wrappers cost about a microsecond per call; "the rest" is the training
+loop itself (``fromscratch.boundary.loop``: slicing the shuffled order, ``y[rows]``, the
+loss list, the module loops of forward and backward) plus that overhead.
 
 Run it with one BLAS thread (``OPENBLAS_NUM_THREADS=1``) to see the work itself; with
 more, CPU time also counts the time BLAS threads spin while they wait for work.
@@ -26,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from fromscratch import datasets
+from fromscratch.boundary import optim, validation
 from fromscratch.matrix import network
-from fromscratch.matrix.layers import Dense
-from fromscratch.matrix.optim import SGD
+from fromscratch.matrix.activations import ActivationLayer
+from fromscratch.matrix.layers import Linear
 
 spent: Counter[str] = Counter()
 
@@ -46,29 +48,27 @@ def timed(label: Callable[..., str], function: Callable[..., Any]) -> Callable[.
     return wrapper
 
 
-def shape(layer: Dense) -> str:
+def shape(layer: Linear) -> str:
     return f"{layer.W.shape[1]}->{layer.W.shape[0]}"
+
+
+def backward_label(layer: Linear, *_: Any) -> str:
+    also = ", dL_da_prev" if layer.needs_input_grad else ""
+    return f"backward {shape(layer)}: dL_dW, dL_db{also}"
 
 
 def instrument() -> None:
     """Wrap every part of a training step, in the library's own modules."""
-    Dense.forward = timed(lambda layer, *_: f"forward {shape(layer)}: z = a W.T + b", Dense.forward)
-    Dense.backward = timed(
-        lambda layer, *_: f"backward {shape(layer)}: dL_dW, dL_db", Dense.backward
+    Linear.forward = timed(
+        lambda layer, *_: f"forward {shape(layer)}: z = a W.T + b", Linear.forward
     )
-    Dense.backward_input = timed(
-        lambda layer, *_: f"backward {shape(layer)}: dL_da_prev", Dense.backward_input
-    )
-    SGD.step = timed(lambda *_: "SGD step (all parameters)", SGD.step)
+    Linear.backward = timed(backward_label, Linear.backward)
+    optim.Optimizer.step = timed(lambda *_: "SGD step (all parameters)", optim.Optimizer.step)
     network.np.take = timed(lambda *_: "gather the batch rows (np.take)", np.take)
-    network.check_X = timed(lambda *_: "validate X (once per fit call)", network.check_X)
-    network.check_y = timed(lambda *_: "validate y (once per fit call)", network.check_y)
-    relu = network.ACTIVATIONS["relu"]
-    network.ACTIVATIONS["relu"] = dataclasses.replace(
-        relu,
-        forward=timed(lambda *_: "relu", relu.forward),
-        backward=timed(lambda *_: "relu backward", relu.backward),
-    )
+    validation.check_X = timed(lambda *_: "validate X (once per fit call)", validation.check_X)
+    validation.check_y = timed(lambda *_: "validate y (once per fit call)", validation.check_y)
+    ActivationLayer.forward = timed(lambda *_: "relu", ActivationLayer.forward)
+    ActivationLayer.backward = timed(lambda *_: "relu backward", ActivationLayer.backward)
     ce = network.LOSSES["cross_entropy"]
     network.LOSSES["cross_entropy"] = dataclasses.replace(
         ce,

@@ -16,31 +16,54 @@ Fair by construction
 * **Warm-up, then several timed epochs per process**, whose median is the process's
   time. A contender's time is the median over its processes, and a ratio is the ratio of
   two such medians.
+* **Each contender at its best thread count.** Every contender runs at each thread
+  count of ``--threads`` (by default 1 and every CPU), set through ``OMP_NUM_THREADS``,
+  ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS``, and is judged by the fastest: a user
+  whose training is slower with two threads sets one (``torch.set_num_threads(1)``).
+  Two threads on two cores are fragile: when anything else runs, a thread pool waits on
+  a thread the scheduler has parked. Measured with ten other processes running (load
+  average 12), one 10,000-row epoch took torch 0.96 s with one thread and 18.7 s with
+  two (OpenMP's threads spin while they wait: 0.27 against 5.3 CPU seconds), and
+  ``matrix`` 0.57 s against 9.0 s. How badly each library's pool suffers depends on the
+  load, so a ratio taken at two threads on a machine that is not idle measures the
+  load, not the code: with the best of both, neither side gains from the other's pool
+  collapsing.
 * **What ran is recorded**: the BLAS library of each process, its kernel (OpenBLAS's
   core type) and thread count from ``threadpoolctl``, and torch's thread count and BLAS.
-  The bench warns when they differ between contenders, or when ``OPENBLAS_CORETYPE``
-  forces a kernel. ``--threads N`` gives every contender the same thread count.
+  The bench warns when a pool did not run with the thread count asked for, when the
+  kernels differ between contenders, or when ``OPENBLAS_CORETYPE`` forces a kernel.
+
+* **torch as a user would write it.** The bench's torch loop
+  (:func:`~fromscratch.conformance.bench_worker.torch_epoch`) is the tutorial loop, and
+  its own ``torch (plain script)`` contender, :mod:`~fromscratch.conformance.plain_torch`,
+  runs the same loop from a file that imports nothing of the bench. The bench warns when
+  its torch is slower than the script by more than
+  :data:`~fromscratch.conformance.tolerances.PLAIN_TORCH_AGREEMENT`. Variants of the loop
+  made no difference at one thread (CPU seconds for 20,000 rows, medians of five epochs
+  each, under load): ``X[idx]`` 0.49, ``index_select`` 0.52, one shuffled copy per epoch
+  then slices 0.57, SGD ``foreach=True`` 0.52, ``fused=True`` 0.50.
 
 Absolute times depend on the machine and on whatever else it runs; ratios measured in
-one run do much less. On a busy machine, multi-threaded BLAS waits on threads the
-scheduler has parked and times swing wildly: ``--threads 1`` keeps the comparison fair
-and steady there (the CPU-time column then measures the work itself), and the bench warns
-when the load average says the machine was busy. The speed targets of
-:data:`~fromscratch.conformance.tolerances.SPEED_TARGETS` are judged on them.
+one run do much less, and the bench warns when the load average says the machine was
+busy. The speed targets of :data:`~fromscratch.conformance.tolerances.SPEED_TARGETS` are
+judged on the ratios of each contender's best.
 
 ``reports/bench.json``
 ----------------------
 ``schema_version`` (1); ``setup``: ``model``, ``batch_size``, ``dtype``, ``optimizer``,
 ``learning_rate``, ``warmup_epochs``, ``epochs_per_process``, ``processes``,
-``n_train``, ``threads``; ``environment``: versions, CPU, thread variables, load average
-before and after; ``order``: the contenders in the order their processes ran;
-``contenders``: for each name that ran,
+``n_train``, ``threads`` (the thread counts tried); ``environment``: versions, CPU, the
+caller's thread variables, load average before and after; ``order``: the contenders and
+thread counts (``"torch x2"``) in the order their processes ran;
+``contenders``: for each name that ran, the figures at its fastest thread count,
 
+* ``threads``: that thread count; ``by_threads``: ``{count: {median_s, spread_s,
+  cpu_median_s}}`` for every count tried;
 * ``median_s``: the median over processes of each process's median epoch, in seconds;
 * ``spread_s``: ``[min, max]`` of those per-process medians;
 * ``times_s``: every per-process median, in run order;
-* ``cpu_median_s``: the same median of CPU seconds (all threads, spinning included): with
-  one thread per contender it is what a busy machine disturbs least;
+* ``cpu_median_s``: the same median of CPU seconds (all threads, spinning included): at
+  one thread it is what a busy machine disturbs least;
 * ``epochs_s``, ``cpu_s``: every timed epoch's wall and CPU (all threads) seconds, per
   process; ``pids``: the process ids;
 * ``blas``: ``threadpoolctl``'s facts on each native thread pool of the process
@@ -49,10 +72,12 @@ before and after; ``order``: the contenders in the order their processes ran;
 * ``torch_threads``: torch's thread count, ``null`` when the process never loaded torch;
   ``torch_blas``: torch's BLAS (``library``) and ATen's ``cpu_capability``, or ``null``;
 
-``failed``: contender name to the error that stopped it (``torch.compile`` where it does
-not work); ``ratios``: ``to_torch`` and ``to_matrix``, each ``{name: median / the
-baseline's median}``; ``targets``: one entry per speed target whose contenders ran,
-``{implementation, baseline, ratio, target, met}``; ``warnings``: a list of sentences.
+``failed``: contender and thread count to the error that stopped it (``torch.compile``
+where it does not work); ``ratios``: ``to_torch`` and ``to_matrix``, each ``{name:
+median / the baseline's median}`` at each one's fastest count, and
+``to_torch_same_threads``: ``{count: {name: median / torch's median at that count}}``;
+``targets``: one entry per speed target whose contenders ran, ``{implementation,
+baseline, ratio, target, met}``; ``warnings``: a list of sentences.
 """
 
 from __future__ import annotations
@@ -65,7 +90,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -79,11 +104,13 @@ from fromscratch.conformance.bench_worker import (
     load_data,
 )
 from fromscratch.conformance.registry import RegistryError, discover, select
-from fromscratch.conformance.tolerances import SPEED_TARGETS
+from fromscratch.conformance.tolerances import PLAIN_TORCH_AGREEMENT, SPEED_TARGETS
 
 SCHEMA_VERSION: Final = 1
 TORCH: Final = "torch"
 MATRIX: Final = "matrix"
+PLAIN_TORCH: Final = "torch (plain script)"
+""":mod:`~fromscratch.conformance.plain_torch`, the check on the bench's own torch loop."""
 THREAD_VARIABLES: Final = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 KERNEL_VARIABLES: Final = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -97,23 +124,31 @@ class Setup:
     warmup: int = 1
     n_train: int | None = None
     """Only the first ``n_train`` training rows (a quick run); ``None`` for all 60,000."""
-    threads: int | None = None
-    """Thread count given to every contender's process; ``None`` keeps the environment's."""
+    threads: tuple[int, ...] = (1,)
+    """The thread counts each contender runs at; each is judged by its fastest."""
 
 
 @dataclass(frozen=True)
 class Contender:
-    """A name in the results, what the worker builds, and an optional added sleep."""
+    """A name in the results, what the worker builds, an optional added sleep, its threads."""
 
     name: str
     builds: str
     sleep_s: float = 0.0
+    threads: int = 1
+
+    @property
+    def label(self) -> str:
+        """The name and the thread count: one row of the per-process results."""
+        return f"{self.name} x{self.threads}"
 
 
 @dataclass
 class Timings:
-    """What a contender's processes reported, in run order."""
+    """What a contender's processes at one thread count reported, in run order."""
 
+    threads: int = 1
+    """The thread count every pool of these processes was asked to use."""
     epochs_s: list[list[float]] = field(default_factory=list)
     cpu_s: list[list[float]] = field(default_factory=list)
     facts: list[dict[str, Any]] = field(default_factory=list)
@@ -121,19 +156,23 @@ class Timings:
 
 
 def contenders_for(names: Sequence[str], without: Sequence[str] = ()) -> list[Contender]:
-    """torch eager first (every ratio's baseline), then ``names``, then the other libraries."""
-    chosen = [TORCH, *names, *(name for name in BUILT_IN if name != TORCH)]
+    """torch eager first (every ratio's baseline) and the plain script that checks it, then
+    ``names``, then the other libraries."""
+    chosen = [TORCH, PLAIN_TORCH, *names, *(name for name in BUILT_IN if name != TORCH)]
     return [Contender(name, name) for name in dict.fromkeys(chosen) if name not in without]
 
 
 # ------------------------------------------------------------------------ measuring
 
 
-def worker_env(setup: Setup) -> dict[str, str]:
-    env = dict(os.environ)
-    if setup.threads is not None:
-        env.update({variable: str(setup.threads) for variable in THREAD_VARIABLES})
-    return env
+def default_threads() -> tuple[int, ...]:
+    """One thread, and every CPU: the two settings a user would try."""
+    return tuple(dict.fromkeys((1, os.cpu_count() or 1)))
+
+
+def worker_env(threads: int) -> dict[str, str]:
+    """This environment, with every thread pool a worker may load set to ``threads``."""
+    return {**os.environ, **{variable: str(threads) for variable in THREAD_VARIABLES}}
 
 
 def run_process(contender: Contender, setup: Setup) -> dict[str, Any]:
@@ -149,14 +188,20 @@ def run_process(contender: Contender, setup: Setup) -> dict[str, Any]:
         "n_train": setup.n_train,
     }
     command = [sys.executable, "-m", "fromscratch.conformance.bench_worker", json.dumps(spec)]
-    done = subprocess.run(command, capture_output=True, text=True, env=worker_env(setup))
+    if contender.builds == PLAIN_TORCH:
+        command = [sys.executable, "-m", "fromscratch.conformance.plain_torch"]
+        command += [f"--epochs={setup.epochs}", f"--warmup={setup.warmup}"]
+        command += [] if setup.n_train is None else [f"--n-train={setup.n_train}"]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=worker_env(contender.threads)
+    )
     lines = done.stdout.strip().splitlines()
     try:
         result: dict[str, Any] = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"the worker exited with status {done.returncode}: {last}"}
-    return result
+    return {"blas": [], "torch_blas": None, **result}  # the plain script reports no pools
 
 
 def measure(
@@ -165,31 +210,33 @@ def measure(
     echo: Callable[[str], None] = print,
     run: Callable[[Contender, Setup], dict[str, Any]] = run_process,
 ) -> tuple[dict[str, Timings], dict[str, str], list[str]]:
-    """Run every contender ``setup.processes`` times, alternating; timings, failures, order.
+    """Run every contender at every thread count ``setup.processes`` times, alternating.
 
-    A contender whose process fails is dropped from the later rounds and listed in the
-    failures with its error.
+    Returns the timings and the failures, each by :attr:`Contender.label`, and the labels
+    in run order. A contender whose process fails is dropped from the later rounds and
+    listed in the failures with its error.
     """
-    timings = {c.name: Timings() for c in contenders}
+    runs = [replace(c, threads=n) for c in contenders for n in setup.threads]
+    timings = {c.label: Timings(threads=c.threads) for c in runs}
     failed: dict[str, str] = {}
     order: list[str] = []
     for round_ in range(1, setup.processes + 1):
-        for contender in contenders:
-            if contender.name in failed:
+        for contender in runs:
+            if contender.label in failed:
                 continue
             result = run(contender, setup)
-            order.append(contender.name)
+            order.append(contender.label)
             if "error" in result:
-                failed[contender.name] = str(result["error"])
-                echo(f"  {contender.name}: failed: {failed[contender.name]}")
+                failed[contender.label] = str(result["error"])
+                echo(f"  {contender.label}: failed: {failed[contender.label]}")
                 continue
-            t = timings[contender.name]
+            t = timings[contender.label]
             t.epochs_s.append([float(s) for s in result["epoch_s"]])
             t.cpu_s.append([float(s) for s in result["cpu_s"]])
             t.facts.append({k: result.get(k) for k in ("blas", "torch_threads", "torch_blas")})
             t.pids.append(int(result["pid"]))
             echo(
-                f"  process {round_}/{setup.processes}: {contender.name:<14}"
+                f"  process {round_}/{setup.processes}: {contender.label:<25}"
                 f"{statistics.median(t.epochs_s[-1]):8.3f} s per epoch"
             )
     for name in failed:
@@ -201,11 +248,12 @@ def measure(
 
 
 def summarize(timings: dict[str, Timings]) -> dict[str, dict[str, Any]]:
-    """Per contender: the median over processes of each process's median epoch, and more."""
+    """Per run: the median over processes of each process's median epoch, and more."""
     summary = {}
-    for name, t in timings.items():
+    for label, t in timings.items():
         per_process = [statistics.median(epochs) for epochs in t.epochs_s]
-        summary[name] = {
+        summary[label] = {
+            "threads": t.threads,
             "median_s": statistics.median(per_process),
             "spread_s": [min(per_process), max(per_process)],
             "cpu_median_s": statistics.median(statistics.median(c) for c in t.cpu_s),
@@ -218,6 +266,27 @@ def summarize(timings: dict[str, Timings]) -> dict[str, dict[str, Any]]:
     return summary
 
 
+def fastest(
+    per_run: dict[str, dict[str, Any]], contenders: Sequence[Contender], threads: Sequence[int]
+) -> dict[str, dict[str, Any]]:
+    """Each contender's figures at its fastest thread count, with every count's medians."""
+    best = {}
+    for contender in contenders:
+        rows = {
+            n: per_run[label]
+            for n in threads
+            if (label := replace(contender, threads=n).label) in per_run
+        }
+        if rows:
+            n = min(rows, key=lambda count: rows[count]["median_s"])
+            by_threads = {
+                str(count): {k: row[k] for k in ("median_s", "spread_s", "cpu_median_s")}
+                for count, row in rows.items()
+            }
+            best[contender.name] = {**rows[n], "by_threads": by_threads}
+    return best
+
+
 def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Each contender's median over torch's and over matrix's, where those ran."""
     return {
@@ -227,6 +296,19 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
         for baseline in (TORCH, MATRIX)
         if baseline in summary
     }
+
+
+def same_threads(per_run: dict[str, dict[str, Any]], setup: Setup) -> dict[str, dict[str, float]]:
+    """At each thread count: each contender's median over torch's at that same count."""
+    table = {}
+    for n in setup.threads:
+        rows = {label.removesuffix(f" x{n}"): row for label, row in per_run.items()}
+        rows = {name: row for name, row in rows.items() if row["threads"] == n}
+        if TORCH in rows:
+            table[str(n)] = {
+                name: row["median_s"] / rows[TORCH]["median_s"] for name, row in rows.items()
+            }
+    return table
 
 
 def judge_targets(summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -263,10 +345,14 @@ def describe(facts: dict[str, Any]) -> str:
         for pool in facts.get("blas") or []
     ]
     if facts.get("torch_threads") is not None:
-        torch_blas = facts.get("torch_blas") or {}
+        torch_blas = facts.get("torch_blas")
         pools.append(
-            f"torch x{facts['torch_threads']} ({torch_blas.get('library')}, "
-            f"{torch_blas.get('cpu_capability')})"
+            f"torch x{facts['torch_threads']}"
+            + (
+                f" ({torch_blas.get('library')}, {torch_blas.get('cpu_capability')})"
+                if torch_blas
+                else ""
+            )
         )
     return "; ".join(sorted(set(pools))) or "-"
 
@@ -294,13 +380,14 @@ def kernels(facts: dict[str, Any]) -> set[str]:
 def fact_warnings(timings: dict[str, Timings], env: dict[str, Any]) -> list[str]:
     """Sentences on anything that makes the comparison less than like for like."""
     warnings = []
-    counts = {name: thread_counts(t.facts[0]) for name, t in timings.items()}
-    if len({n for c in counts.values() for n in c.values()}) > 1:
-        listed = "; ".join(
-            f"{name}: " + ", ".join(f"{pool} {n}" for pool, n in c.items())
-            for name, c in counts.items()
-        )
-        warnings.append(f"thread counts differ between contenders ({listed})")
+    for label, t in timings.items():
+        wrong = {pool: n for pool, n in thread_counts(t.facts[0]).items() if n != t.threads}
+        if wrong:
+            listed = ", ".join(f"{pool} {n}" for pool, n in wrong.items())
+            warnings.append(
+                f"{label}: asked for {t.threads} threads, but these pools ran with other "
+                f"counts: {listed}"
+            )
     found = {name: kernels(t.facts[0]) for name, t in timings.items()}
     if len({k for ks in found.values() for k in ks}) > 1:
         listed = "; ".join(f"{name}: {', '.join(sorted(ks))}" for name, ks in found.items() if ks)
@@ -309,6 +396,7 @@ def fact_warnings(timings: dict[str, Timings], env: dict[str, Any]) -> list[str]
         seen = list(dict.fromkeys(describe(facts) for facts in t.facts))
         if len(seen) > 1:
             warnings.append(f"{name}: the thread pools changed between its processes: {seen}")
+    warnings += plain_torch_warnings(timings)
     forced = {k: v for k, v in env["variables"].items() if k in KERNEL_VARIABLES and v}
     if forced:
         warnings.append(
@@ -323,6 +411,23 @@ def fact_warnings(timings: dict[str, Timings], env: dict[str, Any]) -> list[str]
             f"the machine was busy (1-minute load average up to {busiest:.1f} on {cpus} CPUs): "
             "absolute times are inflated, and ratios noisier than on an idle machine"
         )
+    return warnings
+
+
+def plain_torch_warnings(timings: dict[str, Timings]) -> list[str]:
+    """A sentence for each thread count where the bench's torch is slower than a user's."""
+    warnings = []
+    for label, t in timings.items():
+        plain = timings.get(label.replace(TORCH, PLAIN_TORCH, 1))
+        if not label.startswith(f"{TORCH} x") or plain is None:
+            continue
+        ours, theirs = (statistics.median(map(statistics.median, x.epochs_s)) for x in (t, plain))
+        if ours > PLAIN_TORCH_AGREEMENT * theirs:
+            warnings.append(
+                f"{label}: the bench's torch loop took {ours:.3f} s per epoch and the plain "
+                f"script {theirs:.3f} s, {ours / theirs:.2f}x (allowed "
+                f"{PLAIN_TORCH_AGREEMENT}x): the bench slows torch down, and flatters us"
+            )
     return warnings
 
 
@@ -346,7 +451,7 @@ def _cpu_model() -> str:
 
 def environment(setup: Setup) -> dict[str, Any]:
     """The machine and the software, as the workers see it."""
-    env = worker_env(setup)
+    env = dict(os.environ)
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -380,7 +485,8 @@ def bench(
     )
     timings, failed, order = measure(contenders, setup, echo)
     env["load_after"] = list(os.getloadavg())
-    summary = summarize(timings)
+    per_run = summarize(timings)
+    summary = fastest(per_run, contenders, setup.threads)
     result = {
         "schema_version": SCHEMA_VERSION,
         "setup": {
@@ -398,7 +504,7 @@ def bench(
         "order": order,
         "contenders": summary,
         "failed": failed,
-        "ratios": ratios(summary),
+        "ratios": {**ratios(summary), "to_torch_same_threads": same_threads(per_run, setup)},
         "targets": judge_targets(summary),
         "warnings": fact_warnings(timings, env) if timings else [],
     }
@@ -415,17 +521,35 @@ def bench(
 def format_tables(result: dict[str, Any]) -> list[str]:
     """The results table, the BLAS/thread table, failures, targets and warnings, as lines."""
     summary, ratio = result["contenders"], result["ratios"]
-    baselines = list(ratio)
-    lines = ["", f"{'contender':<15}{'median s':>9}{'min s':>8}{'max s':>8}{'cpu s':>8}"]
+    baselines = [b for b in ("to_torch", "to_matrix") if b in ratio]
+    lines = ["", "at each contender's fastest thread count:"]
+    lines.append(
+        f"{'contender':<22}{'threads':>8}{'median s':>9}{'min s':>8}{'max s':>8}{'cpu s':>8}"
+    )
     lines[-1] += "".join(f"{'x ' + b.removeprefix('to_'):>10}" for b in baselines)
     for name, row in summary.items():
         low, high = row["spread_s"]
         line = (
-            f"{name:<15}{row['median_s']:>9.3f}{low:>8.3f}{high:>8.3f}{row['cpu_median_s']:>8.3f}"
+            f"{name:<22}{row['threads']:>8}{row['median_s']:>9.3f}{low:>8.3f}{high:>8.3f}"
+            f"{row['cpu_median_s']:>8.3f}"
         )
         lines.append(line + "".join(f"{ratio[b][name]:>10.2f}" for b in baselines))
-    lines += ["", f"{'contender':<15}thread pools (library version kernel xthreads)"]
-    lines += [f"{name:<15}{describe(row)}" for name, row in summary.items()]
+    counts = list(ratio.get("to_torch_same_threads", {}))
+    if len(counts) > 1:
+        lines += ["", "at each thread count (median s, x torch at the same count):"]
+        lines.append(
+            f"{'contender':<22}" + "".join(f"{'x' + n + ' s':>10}{'x torch':>9}" for n in counts)
+        )
+        for name, row in summary.items():
+            cells = []
+            for n in counts:
+                at = row["by_threads"].get(n)
+                r = ratio["to_torch_same_threads"][n].get(name)
+                cells.append(f"{at['median_s']:>10.3f}" if at else f"{'-':>10}")
+                cells.append(f"{r:>9.2f}" if r is not None else f"{'-':>9}")
+            lines.append(f"{name:<22}" + "".join(cells))
+    lines += ["", f"{'contender':<22}thread pools (library version kernel xthreads)"]
+    lines += [f"{name:<22}{describe(row)}" for name, row in summary.items()]
     for name, error in result["failed"].items():
         lines.append(f"\nnot timed: {name} failed: {error}")
     if result["targets"]:
@@ -451,14 +575,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--without",
         action="append",
         default=[],
-        choices=[name for name in BUILT_IN if name != TORCH],
+        choices=[*(name for name in BUILT_IN if name != TORCH), PLAIN_TORCH],
         help="leave out this library contender (repeatable)",
     )
     parser.add_argument("--processes", type=int, default=5, help="processes per contender")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per process")
     parser.add_argument("--warmup", type=int, default=1, help="untimed epochs per process first")
     parser.add_argument(
-        "--threads", type=int, default=None, help="give every contender this many threads"
+        "--threads",
+        type=int,
+        action="append",
+        help="run every contender at this thread count (repeatable; each is judged by its "
+        "fastest); default: 1 and every CPU",
     )
     parser.add_argument(
         "--n-train", type=int, default=None, help="only the first N training rows (quick runs)"
@@ -470,9 +598,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the bench from parsed :func:`add_arguments` options; 2 on a usage error."""
-    for flag, least in (("processes", 1), ("epochs", 1), ("warmup", 0), ("threads", 1)):
-        value = getattr(args, flag)
-        if value is not None and value < least:
+    counts = args.threads or []
+    for flag, least, value in (
+        ("processes", 1, args.processes),
+        ("epochs", 1, args.epochs),
+        ("warmup", 0, args.warmup),
+        *(("threads", 1, n) for n in counts),
+    ):
+        if value < least:
             print(f"error: --{flag} must be at least {least}, got {value}", file=sys.stderr)
             return 2
     if args.n_train is not None and not BATCH_SIZE <= args.n_train <= 60_000:
@@ -499,6 +632,7 @@ def main(args: argparse.Namespace) -> int:
             names.append(target.baseline)
     if skipped:
         print(f"not timed (gradient-free, no SGD epoch): {', '.join(skipped)}")
-    setup = Setup(args.processes, args.epochs, args.warmup, args.n_train, args.threads)
+    threads = tuple(dict.fromkeys(counts)) or default_threads()
+    setup = Setup(args.processes, args.epochs, args.warmup, args.n_train, threads)
     bench(contenders_for(list(dict.fromkeys(names)), args.without), setup, args.out)
     return 0

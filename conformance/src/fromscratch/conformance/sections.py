@@ -427,6 +427,7 @@ def speed(results: Mapping[str, Any]) -> list[Block]:
         rows.append(
             [
                 cell(name),
+                cell(str(c.get("threads", "-"))),
                 cell(fmt(c.get("median_s"))),
                 cell(f"{fmt(spread[0])} to {fmt(spread[1])}"),
                 cell(fmt(ratios.get("to_torch", {}).get(name))),
@@ -434,7 +435,10 @@ def speed(results: Mapping[str, Any]) -> list[Block]:
             ]
         )
     blocks.append(
-        Table(["contender", "median epoch (s)", "spread (s)", "x torch", "x matrix"], rows)
+        Table(
+            ["contender", "threads", "median epoch (s)", "spread (s)", "x torch", "x matrix"],
+            rows,
+        )
     )
     targets = data.get("targets", [])
     if targets:
