@@ -37,6 +37,33 @@ def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return Tensor._make(out, (x,), backward, "ViewBackward")
 
 
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    r"""Dimensions ``start_dim`` to ``end_dim`` merged into one, as ``torch.flatten``: a
+    :func:`reshape`, so :math:`\bar{x}` is :math:`\bar{o}` reshaped back. A 0-d tensor
+    becomes shape (1,)."""
+    shape = x.data.shape
+    start, end = normalize_dim(start_dim, x.data.ndim), normalize_dim(end_dim, x.data.ndim)
+    if start > end:
+        raise RuntimeError(
+            f"flatten() has invalid args: start_dim cannot come after end_dim "
+            f"(start_dim={start_dim}, end_dim={end_dim})"
+        )
+    if x.data.ndim == 0:
+        return reshape(x, (1,))
+    merged = 1
+    for n in shape[start : end + 1]:
+        merged *= n
+    return reshape(x, (*shape[:start], merged, *shape[end + 1 :]))
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    r"""Dimension ``dim`` split into ``sizes`` (one may be -1), as ``torch.unflatten``:
+    the inverse of :func:`flatten`, also a :func:`reshape`."""
+    axis = normalize_dim(dim, x.data.ndim)
+    shape = x.data.shape
+    return reshape(x, (*shape[:axis], *(int(n) for n in sizes), *shape[axis + 1 :]))
+
+
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
     r"""Reorder the dimensions: :math:`o` has dimension ``dims[i]`` of :math:`x` at
     position :math:`i`; :math:`\bar{x}` is :math:`\bar{o}` under the inverse permutation."""
