@@ -75,15 +75,19 @@ def test_conv2d_matches_torch(
     if bias:
         np.testing.assert_allclose(layer.dL_db, ref_grads["bias"], **tol["vs_torch"])
     else:
-        assert layer.b is None and layer.dL_db is None
+        assert layer.b is None
+        assert layer.dL_db is None
 
 
 def test_conv2d_initialises_like_torch() -> None:
     """U(-1/sqrt(C kh kw), +) for W and b, W drawn first."""
     layer = Conv2d(3, 8, (5, 5), (1, 1), (0, 0), True, np.random.default_rng(0), F64)
     bound = 1 / np.sqrt(3 * 25)
-    assert layer.W.shape == (8, 3, 5, 5) and layer.b is not None and layer.b.shape == (8,)
-    assert np.abs(layer.W).max() <= bound and np.abs(layer.W).max() > 0.9 * bound
+    assert layer.W.shape == (8, 3, 5, 5)
+    assert layer.b is not None
+    assert layer.b.shape == (8,)
+    assert np.abs(layer.W).max() <= bound
+    assert np.abs(layer.W).max() > 0.9 * bound
     expected = np.random.default_rng(0).uniform(-bound, bound, size=(8, 3, 5, 5))
     np.testing.assert_array_equal(layer.W, expected)
 
