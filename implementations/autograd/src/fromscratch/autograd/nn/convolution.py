@@ -186,6 +186,8 @@ def _check_conv(
         raise RuntimeError(
             f"Input type ({x.dtype}) and bias type ({bias.data.dtype}) should be the same"
         )
+    if x.dtype == np.bool_:  # torch looks for a kernel by the input's dtype
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
     if x.dtype != W.dtype:
         raise RuntimeError(f"expected scalar type {W.dtype} but found {x.dtype}")
     s, p, d = (
@@ -219,6 +221,4 @@ def _check_conv(
             f"Kernel size: ({d[0] * (kH - 1) + 1} x {d[1] * (kW - 1) + 1}). "
             "Kernel size can't be greater than actual input size"
         )
-    if x.dtype == np.bool_:
-        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
     return s, p, d

@@ -76,10 +76,16 @@ def batch_norm(
     axes = (0, *range(2, x.ndim))  # every dimension but the channels
     m = x.size // x.shape[1] if x.shape[1] else 0
     per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts against x
-    with np.errstate(invalid="ignore", divide="ignore"):  # an empty batch: NaN, unused
+
+    def channel_mean(a: Array) -> Array:  # <a>, per channel; NaN for an empty batch, unused
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean: Array = a.sum(axis=axes, keepdims=True) / a.dtype.type(m)
+        return mean
+
+    with np.errstate(invalid="ignore", divide="ignore"):
         if training:
-            mu = x.mean(axis=axes, keepdims=True)
-            var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+            mu = channel_mean(x)
+            var = channel_mean((x - mu) ** 2)
             if running_mean is not None and running_var is not None and m:
                 _update(running_mean, mu.reshape(-1), momentum)
                 _update(running_var, var.reshape(-1) * (m / (m - 1)), momentum)
@@ -97,9 +103,7 @@ def batch_norm(
         dL_dx_hat = dL_dy if gamma is None else dL_dy * gamma
         if training:
             dL_dx = inv_std * (
-                dL_dx_hat
-                - dL_dx_hat.mean(axis=axes, keepdims=True)
-                - x_hat * (dL_dx_hat * x_hat).mean(axis=axes, keepdims=True)
+                dL_dx_hat - channel_mean(dL_dx_hat) - x_hat * channel_mean(dL_dx_hat * x_hat)
             )
         else:
             dL_dx = dL_dx_hat * inv_std
@@ -193,12 +197,15 @@ def _check_batch_norm(
     training: bool,
 ) -> None:
     """torch's refusals, with its exception types."""
-    if x.ndim < 2:
-        raise IndexError(
+    if x.ndim < 2:  # torch's batch-size check indexes the shape in training, C++ later
+        error = IndexError if training else RuntimeError
+        raise error(
             f"batch_norm(): input of shape {x.shape} has no channel dimension (dimension 1); "
             "expected (N, C, ...)"
         )
     C = x.shape[1]
+    if C == 0 and weight is not None:
+        raise IndexError("batch_norm(): no channels to scale: the input has C = 0")
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.data.shape != (C,):
             raise RuntimeError(f"{name} should contain {C} elements not {t.data.size}")
