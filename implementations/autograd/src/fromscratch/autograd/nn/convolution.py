@@ -13,9 +13,15 @@ covers (a cross-correlation, as in every deep-learning library):
                   x^{\text{pad}}_{n,\,c,\,h s + i d,\,w s + j d}
 
 With ``X`` the table of windows (:func:`~.windows.windows`, shape (N, C, H_out, W_out,
-kH, kW)) that is one tensor contraction over :math:`(c, i, j)`,
-``z = tensordot(X, W) + b``: NumPy copies the windows into one matrix, one row per
-output pixel (the *im2col* matrix), and multiplies it by the weight matrix.
+kH, kW)) that is one matrix product: lay the windows out as the columns of a matrix
+(*im2col*: one row per :math:`(c, i, j)`, one column per output pixel :math:`(n, h, w)`)
+and the filters as the rows of another, and
+
+.. math::
+
+    Z = W_{\text{mat}}\; X_{\text{cols}} + b, \qquad
+    W_{\text{mat}} \in \mathbb{R}^{O \times C k_H k_W}, \quad
+    X_{\text{cols}} \in \mathbb{R}^{C k_H k_W \times N H_{\text{out}} W_{\text{out}}}
 
 Backward
 --------
@@ -25,17 +31,18 @@ gradient is the forward's sum read from another side:
 .. math::
 
     \bar{b}_o = \sum_{n,h,w} \bar{z}_{n,o,h,w}, \qquad
-    \bar{W}_{o,c,i,j} = \sum_{n,h,w} \bar{z}_{n,o,h,w}\; X_{n,c,h,w,i,j}
+    \bar{W}_{\text{mat}} = \bar{Z}\, X_{\text{cols}}^\top, \qquad
+    \bar{X}_{\text{cols}} = W_{\text{mat}}^\top \bar{Z}
 
-    \bar{X}_{n,c,h,w,i,j} = \sum_o \bar{z}_{n,o,h,w}\, W_{o,c,i,j}, \qquad
-    \bar{x}^{\text{pad}}_{n,c,u,v} = \sum_{(h,w,i,j)\,:\,(hs+id,\,ws+jd) = (u,v)}
-        \bar{X}_{n,c,h,w,i,j}
+the backward of a matrix product, as in a dense layer. :math:`\bar{X}_{\text{cols}}`
+gives every window entry its share of the gradient; a pixel sits in several
+overlapping windows, and :func:`~.windows.scatter_windows` adds its shares back in place
+(*col2im*). Cropping the padding gives :math:`\bar{x}`. Shapes: :math:`\bar{b}` (O,),
+:math:`\bar{W}` (O, C, kH, kW), :math:`\bar{x}` (N, C, H, W), each that of its input.
 
-:math:`\bar{W}` correlates the upstream gradient with the input; :math:`\bar{X}` gives
-every window entry its share, and :func:`~.windows.scatter_windows` adds the shares of
-each pixel (it sits in several overlapping windows) back in place. Cropping the padding
-gives :math:`\bar{x}`. Shapes: :math:`\bar{b}` (O,), :math:`\bar{W}` (O, C, kH, kW),
-:math:`\bar{x}` (N, C, H, W), each that of its input.
+The columns are ordered :math:`(c, i, j)` by :math:`(n, h, w)`, not the other way round,
+for speed: each row of :math:`X_{\text{cols}}` is then one kernel offset's whole image,
+copied in long runs, and the col2im adds whole images too.
 """
 
 from __future__ import annotations
@@ -68,26 +75,31 @@ def conv2d(
     unbatched = x.ndim == 3
     if unbatched:
         x = x[np.newaxis]
+    O, C, kH, kW = W.shape
     x_pad = pad_image(x, p)
-    X = windows(x_pad, W.shape[2:], s, d)  # (N, C, H_out, W_out, kH, kW), a view
-    z = np.tensordot(X, W, axes=([1, 4, 5], [1, 2, 3]))  # (N, H_out, W_out, O)
+    X = windows(x_pad, (kH, kW), s, d)  # (N, C, H_out, W_out, kH, kW), a view
+    N, _, H_out, W_out = X.shape[:4]
+    X_cols = X.transpose(1, 4, 5, 0, 2, 3).reshape(C * kH * kW, N * H_out * W_out)  # a copy
+    W_mat = W.reshape(O, C * kH * kW)
+    Z = W_mat @ X_cols  # (O, N * H_out * W_out)
     if bias is not None:
-        z += bias.data
-    z = np.ascontiguousarray(z.transpose(0, 3, 1, 2))  # (N, O, H_out, W_out)
+        Z += bias.data[:, np.newaxis]
+    z = np.ascontiguousarray(Z.reshape(O, N, H_out, W_out).transpose(1, 0, 2, 3))
 
     def backward(dL_dz: Array) -> list[Array | None]:
         if unbatched:
             dL_dz = dL_dz[np.newaxis]
+        dL_dZ = dL_dz.transpose(1, 0, 2, 3).reshape(O, N * H_out * W_out)
         grads: list[Array | None] = [None, None]
         if input.requires_grad:
-            dL_dX = np.tensordot(dL_dz, W, axes=([1], [0]))  # (N, H_out, W_out, C, kH, kW)
-            dL_dx_pad = scatter_windows(dL_dX.transpose(0, 3, 1, 2, 4, 5), x_pad.shape, s, d)
-            dL_dx = crop(dL_dx_pad, p)
+            dL_dX_cols = W_mat.T @ dL_dZ  # (C * kH * kW, N * H_out * W_out)
+            dL_dX = dL_dX_cols.reshape(C, kH, kW, N, H_out, W_out).transpose(3, 0, 4, 5, 1, 2)
+            dL_dx = crop(scatter_windows(dL_dX, x_pad.shape, s, d), p)
             grads[0] = dL_dx[0] if unbatched else dL_dx
         if weight.requires_grad:
-            grads[1] = np.tensordot(dL_dz, X, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, kH, kW)
+            grads[1] = (dL_dZ @ X_cols.T).reshape(W.shape)
         if bias is not None:
-            grads.append(dL_dz.sum(axis=(0, 2, 3)) if bias.requires_grad else None)
+            grads.append(dL_dZ.sum(axis=1) if bias.requires_grad else None)
         return grads
 
     parents = (input, weight) if bias is None else (input, weight, bias)

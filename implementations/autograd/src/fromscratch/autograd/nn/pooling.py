@@ -62,17 +62,26 @@ def max_pool2d(
         raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     x_pad = pad_image(x, p, lowest)
-    X = windows(x_pad, k, s, d)
-    N, C, H_out, W_out = X.shape[:4]
-    X = X.reshape(N, C, H_out, W_out, k[0] * k[1])  # a copy: one row per window
-    winner = np.argmax(X, axis=-1)  # the first maximum, as torch
-    z = np.take_along_axis(X, winner[..., np.newaxis], axis=-1)[..., 0]
+    X = windows(x_pad, k, s, d)  # (N, C, H_out, W_out, kH, kW), a view
+    offsets = list(np.ndindex(*k))  # (i, j) in row-major order, as torch scans a window
+    # The running maximum over the offsets; a later entry wins only if strictly greater
+    # (so ties keep the first), or if it is NaN, as in torch's kernel.
+    z = X[..., 0, 0].copy()
+    winner = np.zeros(z.shape, dtype=np.intp)  # the offset that won each window
+    for offset, (i, j) in enumerate(offsets[1:], start=1):
+        candidate = X[..., i, j]
+        better = candidate > z
+        if x.dtype.kind == "f":
+            better |= np.isnan(candidate)
+        z = np.maximum(z, candidate)  # NaN propagates, as it wins in torch
+        winner = np.where(better, offset, winner)
 
     def backward(dL_dz: Array) -> tuple[Array]:
         if unbatched:
             dL_dz = dL_dz[np.newaxis]
-        won = winner[..., np.newaxis] == np.arange(k[0] * k[1])  # one-hot over the window
-        dL_dX = (won * dL_dz[..., np.newaxis]).reshape(N, C, H_out, W_out, *k)
+        # One gradient image per offset: the window's gradient where that offset won.
+        won = winner == np.arange(len(offsets)).reshape(-1, 1, 1, 1, 1)
+        dL_dX = (won * dL_dz).reshape(*k, *dL_dz.shape).transpose(2, 3, 4, 5, 0, 1)
         dL_dx = crop(scatter_windows(dL_dX, x_pad.shape, s, d), p)
         return (dL_dx[0] if unbatched else dL_dx,)
 
