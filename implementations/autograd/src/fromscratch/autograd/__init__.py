@@ -92,6 +92,39 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "weight_decay": 0.01,
         },
     },
+    # LeNet-5 with ReLU and max pooling (issue 13), on MNIST as 1 x 28 x 28 images.
+    "mnist_cnn": {
+        "model": {
+            "layers": [
+                "Unflatten(1, (1, 28, 28))",
+                "Conv2d(1, 6, 5, padding=2)",
+                "ReLU()",
+                "MaxPool2d(2)",
+                "Conv2d(6, 16, 5)",
+                "ReLU()",
+                "MaxPool2d(2)",
+                "Flatten()",
+                "Linear(400, 120)",
+                "ReLU()",
+                "Linear(120, 84)",
+                "ReLU()",
+                "Linear(84, 10)",
+            ],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": "float32",
+        },
+        "fit": {
+            "epochs": 10,
+            "batch_size": 64,
+            "learning_rate": 0.05,
+            "optimizer": "sgd",
+            "momentum": 0.9,
+            "nesterov": True,
+            "schedule": "cosine",
+        },
+    },
 }
 """Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from fromscratch.boundary.spec import LayerSpec
+from fromscratch.boundary.spec import LayerSpec, parse_layers, shapes
 
 from . import nn
 
@@ -40,10 +40,22 @@ SUPPORTED_LAYERS: Final = frozenset(
 """The ``torch.nn`` names a :class:`~.model.Network` spec may use."""
 
 
-def sequential(
-    specs: Sequence[LayerSpec], dtype: np.dtype[Any], rng: np.random.Generator
-) -> nn.Sequential:
-    """The network, entry for entry; parameters drawn from ``rng`` in layer order."""
+def is_spec(layers: object) -> bool:
+    """Whether ``layers`` is meant as spec strings (any entry a string), not sizes."""
+    return (
+        isinstance(layers, Sequence)
+        and not isinstance(layers, str | bytes)
+        and any(isinstance(entry, str) for entry in layers)
+    )
+
+
+def parse(layers: Sequence[str]) -> tuple[list[LayerSpec], int, int]:
+    """The bound specs, the number of columns of ``X`` and the width of the output.
+
+    Raises ``ValueError`` naming the entry: a spec that does not parse, sizes that do not
+    fit, or a layer this engine's Network does not build.
+    """
+    specs = parse_layers(layers)
     unsupported = [(i, spec) for i, spec in enumerate(specs) if spec.name not in SUPPORTED_LAYERS]
     if unsupported:
         i, spec = unsupported[0]
@@ -51,6 +63,14 @@ def sequential(
             f"layers[{i}] = {spec}: autograd's Network does not build {spec.name} layers; "
             f"supported: {', '.join(sorted(SUPPORTED_LAYERS))}"
         )
+    widths = shapes(specs)
+    return specs, widths[0][0], widths[-1][0]
+
+
+def sequential(
+    specs: Sequence[LayerSpec], dtype: np.dtype[Any], rng: np.random.Generator
+) -> nn.Sequential:
+    """The network, entry for entry; parameters drawn from ``rng`` in layer order."""
     return nn.Sequential(*(module(spec, dtype, rng) for spec in specs))
 
 

@@ -23,7 +23,9 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from . import nn, optim
+from fromscratch.boundary.spec import mlp
+
+from . import architecture, nn, optim
 from .nn import functional as F
 from .tensor import Array, Tensor, no_grad
 from .validation import (
@@ -82,15 +84,19 @@ LOSSES: dict[str, tuple[Callable[[Tensor, Labels], Tensor], Callable[[Array], Ar
 
 
 class Network:
-    r"""A multilayer perceptron on the autograd engine, equivalent to torch's
-    ``nn.Sequential(Linear, Act, ..., Linear)`` trained with the matching loss.
+    r"""A network on the autograd engine, equivalent to torch's ``nn.Sequential`` of the
+    same layers, trained with the matching loss.
 
     Parameters
     ----------
     layers
-        Sizes, inputs first: ``[784, 128, 64, 10]`` is three ``Linear`` layers.
+        Sizes, inputs first: ``[784, 128, 64, 10]`` is three ``Linear`` layers. Or the
+        architecture spec, one ``torch.nn`` constructor call per ``nn.Sequential`` entry
+        (``["Unflatten(1, (1, 28, 28))", "Conv2d(1, 6, 5, padding=2)", "ReLU()", ...]``),
+        with the layers of :data:`supported_layers`.
     activation
-        ``"relu"``, ``"sigmoid"`` or ``"tanh"`` after each hidden layer; the last is linear.
+        ``"relu"``, ``"sigmoid"`` or ``"tanh"`` after each hidden layer of the sizes form
+        (a spec names its activations itself); the last layer is linear.
     loss
         ``"cross_entropy"`` (``layers[-1] >= 2`` logits), ``"bce"`` (one logit) or ``"mse"``
         (``layers[-1] >= 2`` scores regressed onto one-hot labels).
@@ -101,17 +107,25 @@ class Network:
         ``"float32"`` or ``"float64"``, for parameters and every computation.
     """
 
+    supported_layers = architecture.SUPPORTED_LAYERS
+
     def __init__(
         self,
-        layers: Sequence[int],
+        layers: Sequence[int] | Sequence[str],
         *,
         activation: str = "relu",
         loss: str = "cross_entropy",
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check_layers(layers)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
+        if architecture.is_spec(layers):
+            specs, n_in, n_out = architecture.parse(layers)  # type: ignore[arg-type]
+            self.sizes: tuple[int, ...] = (n_in, n_out)
+        else:
+            self.sizes = check_layers(layers)
+            specs = mlp(self.sizes, activation)
+        self.layers = list(layers) if architecture.is_spec(layers) else list(self.sizes)
         self.loss_name = check_choice("loss", loss, LOSSES)
         self.dtype: np.dtype[Any] = np.dtype(check_choice("dtype", dtype, DTYPES))
         self.seed = check_seed(seed)
@@ -129,13 +143,7 @@ class Network:
         self.n_classes = 2 if loss == "bce" else k
         self.criterion, self.probabilities = LOSSES[loss]
 
-        rng = np.random.default_rng(self.seed)
-        modules: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=False)):
-            if i:
-                modules.append(ACTIVATIONS[activation]())
-            modules.append(nn.Linear(fan_in, fan_out, dtype=self.dtype, generator=rng))
-        self.net = nn.Sequential(*modules)
+        self.net = architecture.sequential(specs, self.dtype, np.random.default_rng(self.seed))
         # Shuffling has its own stream, a child of the seed: it never shifts the initial
         # parameters, and it carries on across calls to fit(), like torch's global RNG.
         self._shuffle_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
@@ -292,6 +300,6 @@ class Network:
 
     def __repr__(self) -> str:
         return (
-            f"Network({list(self.sizes)}, activation={self.activation!r}, "
+            f"Network({self.layers}, activation={self.activation!r}, "
             f"loss={self.loss_name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
         )
