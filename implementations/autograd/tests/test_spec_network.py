@@ -82,7 +82,10 @@ def test_the_sizes_form_still_builds_the_same_mlp() -> None:
             "BatchNorm2d",
         ),
         (["Linear(16, 8)", "Dropout(0.5)", "Linear(8, 2)"], "does not build Dropout"),
-        (["Unflatten(1, (1, 4, 4))", "Conv2d(1, 2, 5)", "Flatten()", "Linear(2, 2)"], r"layers\[1\]"),
+        (
+            ["Unflatten(1, (1, 4, 4))", "Conv2d(1, 2, 5)", "Flatten()", "Linear(2, 2)"],
+            r"layers\[1\]",
+        ),
         (["Linear(16, 8)", "Conv2d(1, 2, 3)"], r"layers\[1\]"),
         ([16, "Linear(16, 2)"], "mixes sizes"),
     ],
