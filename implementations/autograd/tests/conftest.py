@@ -500,6 +500,19 @@ def flatten_shapes(draw: st.DrawFn, space: Space) -> Case:
     return Case((s,), {"start_dim": start, "end_dim": end})
 
 
+@st.composite
+def unflatten_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """A dimension split into two factors of its size (one maybe spelled -1)."""
+    s = draw(space.shape(1, 3))
+    dim = draw(dim_of(len(s)))
+    size = s[dim % len(s)] if s else 1
+    first = draw(st.sampled_from([n for n in range(1, size + 1) if size % n == 0] or [1]))
+    sizes = (first, size // first if size else 0)
+    if size and draw(st.booleans()):
+        sizes = (first, -1)
+    return Case((s,), {"dim": dim, "sizes": sizes})
+
+
 # ----------------------------------------------------------------------------- inputs
 
 Arrays = list[NDArray[Any]]
@@ -1258,6 +1271,14 @@ OPS: Final[list[Op]] = [
         flatten_shapes,
         invalid=(Case(((2, 3, 4),), {"start_dim": 2, "end_dim": 1}),),
         dims=("start_dim", "end_dim"),
+    ),
+    Op(
+        "unflatten",
+        lambda x, dim, sizes: x.unflatten(dim, sizes),
+        lambda x, dim, sizes: x.unflatten(dim, sizes),
+        unflatten_shapes,
+        invalid=(Case(((2, 6),), {"dim": 1, "sizes": (4, 2)}),),
+        dims=("dim",),
     ),
 ]
 

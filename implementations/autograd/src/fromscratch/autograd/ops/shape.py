@@ -9,6 +9,7 @@ the pieces they glued.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -60,8 +61,24 @@ def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     r"""Dimension ``dim`` split into ``sizes`` (one may be -1), as ``torch.unflatten``:
     the inverse of :func:`flatten`, also a :func:`reshape`."""
     axis = normalize_dim(dim, x.data.ndim)
+    if x.data.ndim == 0:
+        raise RuntimeError("unflatten(): a 0-d tensor has no dimension to split")
     shape = x.data.shape
-    return reshape(x, (*shape[:axis], *(int(n) for n in sizes), *shape[axis + 1 :]))
+    parts = [int(n) for n in sizes]
+    if parts.count(-1) == 1:  # inferred from this dimension alone, not from the whole size
+        known = prod(n for n in parts if n != -1)
+        if known == 0 or shape[axis] % known:
+            raise RuntimeError(
+                f"unflatten(): sizes {tuple(sizes)} cannot split dimension {axis} of size "
+                f"{shape[axis]}"
+            )
+        parts[parts.index(-1)] = shape[axis] // known
+    if prod(parts) != shape[axis]:
+        raise RuntimeError(
+            f"unflatten(): sizes {tuple(sizes)} do not multiply to {shape[axis]}, the size of "
+            f"dimension {axis}"
+        )
+    return reshape(x, (*shape[:axis], *parts, *shape[axis + 1 :]))
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
