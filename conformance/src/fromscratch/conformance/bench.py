@@ -6,6 +6,12 @@ over the 60,000 MNIST training images. The contenders are every gradient-trained
 implementation installed, torch eager, ``torch.compile`` of the same model, and
 scikit-learn's ``MLPClassifier``.
 
+``--workload lenet`` times one epoch of LeNet-5 instead (the ``mnist_cnn`` recipes'
+network, batch 64, plain SGD, learning rate 0.05), for torch eager and the
+implementations whose ``supported_layers`` include ``Conv2d``, against
+:data:`~fromscratch.conformance.tolerances.CNN_SPEED_TARGETS`; ``nox -s bench`` writes
+it to ``reports/bench-lenet.json``.
+
 Fair by construction
 --------------------
 * **One contender per process.** Two thread pools in one process do not share: after a
