@@ -49,7 +49,7 @@ class Network(Classifier):
         Sizes, inputs first: ``[784, 128, 64, 10]`` is three ``Linear`` layers. Or the
         architecture spec, one ``torch.nn`` constructor call per ``nn.Sequential`` entry
         (``["Unflatten(1, (1, 28, 28))", "Conv2d(1, 6, 5, padding=2)", "ReLU()", ...]``),
-        with the layers of :attr:`supported_layers`.
+        with the layers of ``supported_layers``.
     activation
         ``"relu"``, ``"sigmoid"`` or ``"tanh"`` after each hidden layer of the sizes form
         (a spec names its activations itself); the last layer is linear.

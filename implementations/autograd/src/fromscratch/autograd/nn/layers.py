@@ -84,7 +84,8 @@ class Tanh(Module):
 
 class Flatten(Module):
     """Dimensions ``start_dim`` to ``end_dim`` merged into one, by default every dimension
-    but the batch: (N, C, H, W) becomes (N, C * H * W). See :func:`~..ops.flatten`."""
+    but the batch: (N, C, H, W) becomes (N, C * H * W). See
+    :func:`~fromscratch.autograd.ops.shape.flatten`."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
