@@ -111,6 +111,9 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time one MNIST epoch of each implementation against torch and scikit-learn, fairly."""
+    """Time one MNIST epoch of each implementation against torch and scikit-learn, fairly;
+    then one LeNet-5 epoch against torch (reports/bench-lenet.json)."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
     session.run("python", "-m", "fromscratch.conformance", "bench", *session.posargs)
+    lenet = ("--workload", "lenet", "--out", "reports/bench-lenet.json")
+    session.run("python", "-m", "fromscratch.conformance", "bench", *lenet, *session.posargs)

@@ -398,6 +398,124 @@ def einsum_shapes(draw: st.DrawFn, space: Space) -> Case:
     return Case(tuple(tuple(letters[c] for c in sub) for sub in subscripts), {"equation": equation})
 
 
+# ------------------------------------------------------------------- images (issue 13)
+
+
+def image_shape(draw: st.DrawFn, space: Space, channels: int, rows: int, cols: int) -> Shape:
+    """(N, C, H, W), or unbatched (C, H, W) now and then; the size-0 class empties N."""
+    n = 0 if space.empty else draw(space.sizes())
+    if not space.empty and draw(st.integers(0, 4)) == 0:
+        return (channels, rows, cols)
+    return (n, channels, rows, cols)
+
+
+def least_size(kernel: int, padding: int, dilation: int) -> int:
+    """The smallest image side a (dilated) kernel fits into once padded."""
+    return max(1, dilation * (kernel - 1) + 1 - 2 * padding)
+
+
+@st.composite
+def conv_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Input, weight and (mostly) bias of a convolution; kernels 1 to 3, strides 1 and 2,
+    padding 0 to 2, dilation 1 and 2, per axis or both."""
+    stride = draw(st.sampled_from([1, 2, (1, 2), (2, 1)]))
+    padding = draw(st.sampled_from([0, 1, 2, (0, 1), (2, 0)]))
+    dilation = draw(st.sampled_from([1, 1, 2, (1, 2)]))
+    params = {"stride": stride, "padding": padding, "dilation": dilation}
+    bias = draw(st.integers(0, 3)) > 0
+    if space.zero_d:
+        return Case(((), (), ()) if bias else ((), ()), params)
+    c, o = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kH, kW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    p = padding if isinstance(padding, tuple) else (padding, padding)
+    d = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    rows = draw(st.integers(least_size(kH, p[0], d[0]), 7))
+    cols = draw(st.integers(least_size(kW, p[1], d[1]), 7))
+    x = image_shape(draw, space, c, rows, cols)
+    return Case((x, (o, c, kH, kW), (o,)) if bias else (x, (o, c, kH, kW)), params)
+
+
+@st.composite
+def pool_shapes(draw: st.DrawFn, space: Space, average: bool = False) -> Case:
+    """One image batch and a pooling window: kernels 1 to 3, stride None (the kernel), 1
+    or 2, padding up to half the kernel (torch's limit), dilation for max pooling."""
+    kernel = draw(st.sampled_from([1, 2, 3, (2, 3), (3, 1)]))
+    stride = draw(st.sampled_from([None, 1, 2, (1, 2)]))
+    k = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    d = (1, 1) if average else draw(st.sampled_from([(1, 1), (2, 2), (1, 2)]))
+    # Padding with dilation could make a window of padding only: its maximum is -inf and
+    # torch sends its gradient to an arbitrary pixel. Not a case worth matching.
+    p = tuple(0 if d[a] > 1 else draw(st.integers(0, k[a] // 2)) for a in (0, 1))
+    params: dict[str, Any] = {"kernel_size": kernel, "stride": stride, "padding": p}
+    if average:
+        params["count_include_pad"] = draw(st.booleans())
+        params["divisor_override"] = draw(st.sampled_from([None, None, 3]))
+    else:
+        params["dilation"] = d
+    if space.zero_d:
+        return Case(((),), params)
+    rows = draw(st.integers(least_size(k[0], p[0], d[0]), 7))
+    cols = draw(st.integers(least_size(k[1], p[1], d[1]), 7))
+    return Case((image_shape(draw, space, draw(st.integers(1, 3)), rows, cols),), params)
+
+
+@st.composite
+def batch_norm_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """(N, C), (N, C, L) or (N, C, H, W) with gamma and beta (or neither), in training
+    (more than one value per channel, as torch requires) or evaluation."""
+    params = {
+        "training": draw(st.booleans()),
+        "momentum": draw(st.sampled_from([0.1, 0.5])),
+        "eps": draw(st.sampled_from([1e-5, 1e-3])),
+    }
+    affine = draw(st.integers(0, 3)) > 0
+    if space.zero_d:
+        return Case(((), (), ()) if affine else ((),), params)
+    s = draw(space.shape(2, 4))
+    if space.empty:
+        s = (0, *s[1:])
+    elif params["training"] and math.prod(s) // s[1] < 2:
+        s = (s[0] + 1, *s[1:])
+    return Case((s, (s[1],), (s[1],)) if affine else (s,), params)
+
+
+@st.composite
+def dropout_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Any shape, p from 0 to 1, and the seed of the mask's generator."""
+    params = {
+        "p": draw(st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.0])),
+        "seed": draw(st.integers(0, 99)),
+    }
+    return Case((draw(space.shape()),), params)
+
+
+@st.composite
+def flatten_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Any shape, and a start and end dimension (counted from either end) in order."""
+    s = draw(space.shape(0, 4))
+    n = max(len(s), 1)
+    start = draw(st.integers(0, n - 1))
+    end = draw(st.integers(start, n - 1))
+    if draw(st.booleans()):
+        start -= n
+    if draw(st.booleans()):
+        end -= n
+    return Case((s,), {"start_dim": start, "end_dim": end})
+
+
+@st.composite
+def unflatten_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """A dimension split into two factors of its size (one maybe spelled -1)."""
+    s = draw(space.shape(1, 3))
+    dim = draw(dim_of(len(s)))
+    size = s[dim % len(s)] if s else 1
+    first = draw(st.sampled_from([n for n in range(1, size + 1) if size % n == 0] or [1]))
+    sizes = (first, size // first if size else 0)
+    if size and draw(st.booleans()):
+        sizes = (first, -1)
+    return Case((s,), {"dim": dim, "sizes": sizes})
+
+
 # ----------------------------------------------------------------------------- inputs
 
 Arrays = list[NDArray[Any]]
@@ -699,6 +817,50 @@ def clip_call(
 
 def masked_fill_call(x: Any, mask: Any, *value: Any, value_kind: Any = None) -> Any:
     return x.masked_fill(mask, value[0] if value else value_kind)
+
+
+def batch_norm_call(lib: Any, functional: Any) -> Callable[..., Any]:
+    """``batch_norm(x, running_mean, running_var, weight, bias, ...)`` with running
+    statistics made fresh for each call (the op updates them in place in training):
+    means from -0.5 to 0.5 and variances from 0.5 to 2 across the channels."""
+
+    def call(x: Any, *affine: Any, training: bool, momentum: float, eps: float) -> Any:
+        C = x.shape[1] if x.ndim > 1 else 1
+        floating = x.dtype in (torch.float32, torch.float64, np.float32, np.float64)
+        dtype = x.dtype if floating else (torch.float64 if lib is torch else np.float64)
+        running_mean = lib.tensor(np.linspace(-0.5, 0.5, C), dtype=dtype)
+        running_var = lib.tensor(np.linspace(0.5, 2.0, C), dtype=dtype)
+        weight, bias = affine if affine else (None, None)
+        return functional.batch_norm(
+            x, running_mean, running_var, weight, bias, training, momentum, eps
+        )
+
+    return call
+
+
+def keep_mask(seed: int, shape: tuple[int, ...], p: float) -> NDArray[np.bool_]:
+    """The keep-mask our dropout draws from ``default_rng(seed)``: ``u >= p``."""
+    return np.asarray(np.random.default_rng(seed).random(shape) >= p)
+
+
+def dropout_ours(x: Any, p: float, seed: int) -> Any:
+    return F.dropout(x, p, generator=np.random.default_rng(seed))
+
+
+def dropout_torch(x: Any, p: float, seed: int) -> Any:
+    """torch's dropout with our mask: ``M x / (1 - p)`` (0 for p = 1), torch's own call
+    where it refuses the input or needs no mask (non-floating inputs)."""
+    if not x.is_floating_point() or not 0.0 <= p <= 1.0:
+        return TF.dropout(x, p)
+    kept = torch.from_numpy(keep_mask(seed, tuple(x.shape), p)).to(x.dtype)
+    return x * kept * (0.0 if p == 1.0 else 1.0 / (1.0 - p))
+
+
+def conv_call(functional: Any) -> Callable[..., Any]:
+    def call(x: Any, weight: Any, *bias: Any, **params: Any) -> Any:
+        return functional.conv2d(x, weight, *bias, **params)
+
+    return call
 
 
 two = Case(((2, 3), (4,)))  # shapes that do not broadcast
@@ -1035,6 +1197,90 @@ OPS: Final[list[Op]] = [
         lambda x, dim: x.log_softmax(dim),
         lambda x, dim: x.log_softmax(dim),
         along_dim,
+        dims=("dim",),
+    ),
+    # images (issue 13)
+    Op(
+        "conv2d",
+        conv_call(F),
+        conv_call(TF),
+        conv_shapes,
+        invalid=(
+            Case(((2, 3, 5, 5), (4, 2, 3, 3), (4,))),  # 3 channels in, weight expects 2
+            Case(((2, 3, 2, 5), (4, 3, 3, 3), (4,))),  # the kernel is taller than the image
+            Case(((2, 3, 5, 5), (4, 3, 3, 3), (2,))),  # one bias per filter
+            Case(((3, 5, 5, 2, 1), (4, 3, 3, 3))),  # 5-D input
+        ),
+    ),
+    Op(
+        "max_pool2d",
+        F.max_pool2d,
+        TF.max_pool2d,
+        pool_shapes,
+        # ties: each window's gradient goes to its first maximum (row-major), and a pixel
+        # that wins two overlapping windows gets both gradients (no more than two: the
+        # sum of three would depend on the order of addition, in the last bit)
+        exact=(
+            Case(((1, 2, 4, 5),), {"kernel_size": 2, "stride": (1, 2), "padding": 1}),
+            [
+                np.array(
+                    [
+                        [[0, 1, 1, 0, 2], [1, 1, 2, 2, 0], [2, 0, 2, 1, 1], [0, 2, 2, 0, 2]],
+                        [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1]],
+                    ],
+                    dtype=np.float64,
+                )[np.newaxis]
+            ],
+        ),
+        invalid=(
+            Case(((2, 3, 5, 5),), {"kernel_size": 2, "padding": 2}),  # pad over half the kernel
+            Case(((2, 3, 5, 5),), {"kernel_size": 6}),  # no window fits
+            Case(((5, 5),), {"kernel_size": 2}),  # no channel dimension
+        ),
+    ),
+    Op(
+        "avg_pool2d",
+        F.avg_pool2d,
+        TF.avg_pool2d,
+        lambda s: pool_shapes(s, average=True),
+        invalid=(
+            Case(((2, 3, 5, 5),), {"kernel_size": 2, "padding": 2}),
+            Case(((2, 3, 5, 5),), {"kernel_size": 6}),
+            Case(((5, 5),), {"kernel_size": 2}),
+        ),
+    ),
+    Op(
+        "batch_norm",
+        batch_norm_call(ag, F),
+        batch_norm_call(torch, TF),
+        batch_norm_shapes,
+        invalid=(
+            # one value per channel: no variance to normalize by
+            Case(((1, 3), (3,), (3,)), {"training": True, "momentum": 0.1, "eps": 1e-5}),
+            Case(((4, 3), (2,), (2,)), {"training": True, "momentum": 0.1, "eps": 1e-5}),
+        ),
+    ),
+    Op(
+        "dropout",
+        dropout_ours,
+        dropout_torch,
+        dropout_shapes,
+        invalid=(Case(((3, 4),), {"p": 1.5, "seed": 0}),),
+    ),
+    Op(
+        "flatten",
+        lambda x, start_dim, end_dim: x.flatten(start_dim, end_dim),
+        lambda x, start_dim, end_dim: x.flatten(start_dim, end_dim),
+        flatten_shapes,
+        invalid=(Case(((2, 3, 4),), {"start_dim": 2, "end_dim": 1}),),
+        dims=("start_dim", "end_dim"),
+    ),
+    Op(
+        "unflatten",
+        lambda x, dim, sizes: x.unflatten(dim, sizes),
+        lambda x, dim, sizes: x.unflatten(dim, sizes),
+        unflatten_shapes,
+        invalid=(Case(((2, 6),), {"dim": 1, "sizes": (4, 2)}),),
         dims=("dim",),
     ),
 ]

@@ -6,6 +6,12 @@ over the 60,000 MNIST training images. The contenders are every gradient-trained
 implementation installed, torch eager, ``torch.compile`` of the same model, and
 scikit-learn's ``MLPClassifier``.
 
+``--workload lenet`` times one epoch of LeNet-5 instead (the ``mnist_cnn`` recipes'
+network, batch 64, plain SGD, learning rate 0.05), for torch eager and the
+implementations whose ``supported_layers`` include ``Conv2d``, against
+:data:`~fromscratch.conformance.tolerances.CNN_SPEED_TARGETS`; ``nox -s bench`` writes
+it to ``reports/bench-lenet.json``.
+
 Fair by construction
 --------------------
 * **One contender per process.** Two thread pools in one process do not share: after a
@@ -99,12 +105,16 @@ from typing import Any, Final
 from fromscratch.conformance.bench_worker import (
     BATCH_SIZE,
     BUILT_IN,
-    LAYERS,
-    LEARNING_RATE,
+    WORKLOADS,
     load_data,
 )
 from fromscratch.conformance.registry import RegistryError, discover, select
-from fromscratch.conformance.tolerances import PLAIN_TORCH_AGREEMENT, SPEED_TARGETS
+from fromscratch.conformance.tolerances import (
+    CNN_SPEED_TARGETS,
+    PLAIN_TORCH_AGREEMENT,
+    SPEED_TARGETS,
+    SpeedTarget,
+)
 
 SCHEMA_VERSION: Final = 1
 TORCH: Final = "torch"
@@ -126,6 +136,8 @@ class Setup:
     """Only the first ``n_train`` training rows (a quick run); ``None`` for all 60,000."""
     threads: tuple[int, ...] = (1,)
     """The thread counts each contender runs at; each is judged by its fastest."""
+    workload: str = "mlp"
+    """What an epoch trains: ``"mlp"`` or ``"lenet"`` (see ``bench_worker.WORKLOADS``)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,7 @@ def run_process(contender: Contender, setup: Setup) -> dict[str, Any]:
         "warmup": setup.warmup,
         "epochs": setup.epochs,
         "n_train": setup.n_train,
+        "workload": setup.workload,
     }
     command = [sys.executable, "-m", "fromscratch.conformance.bench_worker", json.dumps(spec)]
     if contender.builds == PLAIN_TORCH:
@@ -311,10 +324,19 @@ def same_threads(per_run: dict[str, dict[str, Any]], setup: Setup) -> dict[str, 
     return table
 
 
-def judge_targets(summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+TARGETS: Final[dict[str, dict[str, SpeedTarget]]] = {
+    "mlp": SPEED_TARGETS,
+    "lenet": CNN_SPEED_TARGETS,
+}
+"""The speed targets of each workload."""
+
+
+def judge_targets(
+    summary: dict[str, dict[str, Any]], targets: dict[str, SpeedTarget] = SPEED_TARGETS
+) -> list[dict[str, Any]]:
     """Every speed target whose implementation and baseline both ran, judged."""
     judged = []
-    for name, target in SPEED_TARGETS.items():
+    for name, target in targets.items():
         if name in summary and target.baseline in summary:
             ratio = summary[name]["median_s"] / summary[target.baseline]["median_s"]
             judged.append(
@@ -477,10 +499,11 @@ def bench(
 ) -> dict[str, Any]:
     """Measure, print the tables, judge the speed targets, and save JSON to ``out``."""
     env = environment(setup)
+    work = WORKLOADS[setup.workload]
     echo(
         f"one MNIST epoch{'' if setup.n_train is None else f' ({setup.n_train} rows)'}: "
-        f"{'-'.join(map(str, LAYERS))} relu MLP, batch {BATCH_SIZE}, float32, SGD lr "
-        f"{LEARNING_RATE}; {setup.processes} processes per contender, alternating, each "
+        f"{work.described}, batch {work.batch_size}, float32, SGD lr "
+        f"{work.learning_rate}; {setup.processes} processes per contender, alternating, each "
         f"{setup.warmup} warm-up + {setup.epochs} timed epochs"
     )
     timings, failed, order = measure(contenders, setup, echo)
@@ -490,11 +513,11 @@ def bench(
     result = {
         "schema_version": SCHEMA_VERSION,
         "setup": {
-            "model": f"{'-'.join(map(str, LAYERS))} relu MLP, cross-entropy",
-            "batch_size": BATCH_SIZE,
+            "model": f"{work.described}, cross-entropy",
+            "batch_size": work.batch_size,
             "dtype": "float32",
-            "optimizer": f"SGD, learning rate {LEARNING_RATE}, no momentum",
-            "learning_rate": LEARNING_RATE,
+            "optimizer": f"SGD, learning rate {work.learning_rate}, no momentum",
+            "learning_rate": work.learning_rate,
             **{k: v for k, v in asdict(setup).items() if k not in ("epochs", "warmup")},
             "warmup_epochs": setup.warmup,
             "epochs_per_process": setup.epochs,
@@ -505,7 +528,7 @@ def bench(
         "contenders": summary,
         "failed": failed,
         "ratios": {**ratios(summary), "to_torch_same_threads": same_threads(per_run, setup)},
-        "targets": judge_targets(summary),
+        "targets": judge_targets(summary, TARGETS[setup.workload]),
         "warnings": fact_warnings(timings, env) if timings else [],
     }
     for line in format_tables(result):
@@ -594,6 +617,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("reports/bench.json"), help="where to write the JSON"
     )
+    parser.add_argument(
+        "--workload",
+        choices=list(WORKLOADS),
+        default="mlp",
+        help="what an epoch trains: the MLP, or LeNet-5 (the CNN bench; torch and the "
+        "implementations that build Conv2d layers)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -625,14 +655,33 @@ def main(args: argparse.Namespace) -> int:
         return 2
     names = [impl.name for impl in impls if impl.differentiable]
     skipped = [impl.name for impl in impls if not impl.differentiable]
+    if args.workload == "lenet":  # only who builds convolutions; scikit-learn has none
+        flat = [name for name in names if not _builds_convolutions(impls, name)]
+        if flat:
+            print(f"not timed (no Conv2d layers): {', '.join(flat)}")
+        names = [name for name in names if name not in flat]
+        # torch.compile of a CNN compiles for minutes on a small machine: the MLP bench
+        # compares it; here it would only stretch the run.
+        # The plain script checks the bench's MLP loop; it trains no CNN.
+        print(
+            "not timed: sklearn (no CNN), torch.compile (compiles for minutes), "
+            "torch (plain script) (an MLP check)"
+        )
+        args.without = [*args.without, "sklearn", "torch.compile", PLAIN_TORCH]
     installed = discover()
     for name in list(names):  # each speed target's baseline runs too
-        target = SPEED_TARGETS.get(name)
+        target = TARGETS[args.workload].get(name)
         if target and target.baseline in installed and target.baseline not in BUILT_IN:
             names.append(target.baseline)
     if skipped:
         print(f"not timed (gradient-free, no SGD epoch): {', '.join(skipped)}")
     threads = tuple(dict.fromkeys(counts)) or default_threads()
-    setup = Setup(args.processes, args.epochs, args.warmup, args.n_train, threads)
+    setup = Setup(args.processes, args.epochs, args.warmup, args.n_train, threads, args.workload)
     bench(contenders_for(list(dict.fromkeys(names)), args.without), setup, args.out)
     return 0
+
+
+def _builds_convolutions(impls: Sequence[Any], name: str) -> bool:
+    """Whether the implementation's model class declares ``Conv2d`` among its layers."""
+    factory = next(impl.factory for impl in impls if impl.name == name)
+    return "Conv2d" in (getattr(factory, "supported_layers", None) or ())

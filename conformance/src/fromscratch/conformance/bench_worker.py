@@ -10,8 +10,10 @@ OpenBLAS's threads still spin for a while, and torch's OpenMP threads would comp
 them for the cores (on two cores that cost torch about a quarter of its speed).
 
 The workload is fixed: a 784-128-64-10 relu MLP, cross-entropy, float32, plain SGD with
-learning rate 0.1, batch 128, one shuffled pass over the training rows per epoch. Each
-contender runs it the way its users would:
+learning rate 0.1, batch 128, one shuffled pass over the training rows per epoch; or,
+with ``"workload": "lenet"``, the LeNet-5 of :data:`LENET` (two 5x5 convolutions, max
+pooling, three dense layers: the ``mnist_cnn`` recipes' network), batch 64, learning
+rate 0.05. Each contender runs it the way its users would:
 
 * an implementation of this project: ``model.fit(X, y, epochs=1, ...)``;
 * ``torch``: the loop of every torch tutorial (``randperm``, ``zero_grad``, forward,
@@ -30,6 +32,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -40,31 +43,77 @@ BATCH_SIZE: Final = 128
 LEARNING_RATE: Final = 0.1
 SEED: Final = 0
 
+LENET: Final = [
+    "Unflatten(1, (1, 28, 28))",
+    "Conv2d(1, 6, 5, padding=2)",
+    "ReLU()",
+    "MaxPool2d(2)",
+    "Conv2d(6, 16, 5)",
+    "ReLU()",
+    "MaxPool2d(2)",
+    "Flatten()",
+    "Linear(400, 120)",
+    "ReLU()",
+    "Linear(120, 84)",
+    "ReLU()",
+    "Linear(84, 10)",
+]
+"""The LeNet-5 of the CNN bench, as the architecture spec (``docs/protocol.md``)."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What one epoch trains: the network (sizes or spec), the batch and the rate."""
+
+    layers: list[Any]
+    batch_size: int
+    learning_rate: float
+    described: str
+
+
+WORKLOADS: Final = {
+    "mlp": Workload(LAYERS, BATCH_SIZE, LEARNING_RATE, "784-128-64-10 relu MLP"),
+    "lenet": Workload(LENET, 64, 0.05, "LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool, 120, 84)"),
+}
+"""The bench's workloads by name; ``"mlp"`` is the default."""
+
 Epoch = Callable[[], None]
 Data = tuple[NDArray[np.float32], NDArray[np.int64]]
 
 
-def torch_epoch(X: NDArray[np.float32], y: NDArray[np.int64], *, compile: bool = False) -> Epoch:
+def torch_epoch(
+    X: NDArray[np.float32],
+    y: NDArray[np.int64],
+    *,
+    compile: bool = False,
+    workload: Workload = WORKLOADS["mlp"],
+) -> Epoch:
     """One epoch of the standard torch training loop; ``compile`` wraps the model first."""
     import torch
 
+    from fromscratch.conformance.reference import sequential
+
     torch.manual_seed(SEED)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(LAYERS[0], LAYERS[1]),
-        torch.nn.ReLU(),
-        torch.nn.Linear(LAYERS[1], LAYERS[2]),
-        torch.nn.ReLU(),
-        torch.nn.Linear(LAYERS[2], LAYERS[3]),
-    )
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    if workload.layers == LAYERS:
+        model = torch.nn.Sequential(
+            torch.nn.Linear(LAYERS[0], LAYERS[1]),
+            torch.nn.ReLU(),
+            torch.nn.Linear(LAYERS[1], LAYERS[2]),
+            torch.nn.ReLU(),
+            torch.nn.Linear(LAYERS[2], LAYERS[3]),
+        )
+    else:  # a spec, built as the conformance suite builds its reference
+        model = sequential(workload.layers, "relu", dtype="float32")
+    optimizer = torch.optim.SGD(model.parameters(), lr=workload.learning_rate)
+    batch_size = workload.batch_size
     loss_fn = torch.nn.CrossEntropyLoss()
     forward = torch.compile(model) if compile else model
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
 
     def epoch() -> None:
         order = torch.randperm(len(X_t))
-        for start in range(0, len(X_t), BATCH_SIZE):
-            idx = order[start : start + BATCH_SIZE]
+        for start in range(0, len(X_t), batch_size):
+            idx = order[start : start + batch_size]
             optimizer.zero_grad()
             loss = loss_fn(forward(X_t[idx]), y_t[idx])
             loss.backward()
@@ -73,13 +122,18 @@ def torch_epoch(X: NDArray[np.float32], y: NDArray[np.int64], *, compile: bool =
     return epoch
 
 
-def sklearn_epoch(X: NDArray[np.float32], y: NDArray[np.int64]) -> Epoch:
+def sklearn_epoch(
+    X: NDArray[np.float32], y: NDArray[np.int64], workload: Workload = WORKLOADS["mlp"]
+) -> Epoch:
     """One epoch of scikit-learn's ``MLPClassifier``: ``partial_fit`` makes one pass.
 
     Plain SGD like the others: no momentum, no L2 penalty (``alpha=0``), a constant rate.
-    scikit-learn keeps float32 input in float32.
+    scikit-learn keeps float32 input in float32. It has no convolutional network.
     """
     from sklearn.neural_network import MLPClassifier
+
+    if workload.layers != LAYERS:
+        raise ValueError("scikit-learn has no convolutional network: it runs the MLP only")
 
     model = MLPClassifier(
         hidden_layer_sizes=tuple(LAYERS[1:-1]),
@@ -102,7 +156,9 @@ def sklearn_epoch(X: NDArray[np.float32], y: NDArray[np.int64]) -> Epoch:
     return epoch
 
 
-def implementation_epoch(name: str, X: NDArray[np.float32], y: NDArray[np.int64]) -> Epoch:
+def implementation_epoch(
+    name: str, X: NDArray[np.float32], y: NDArray[np.int64], workload: Workload = WORKLOADS["mlp"]
+) -> Epoch:
     """One epoch of ``fit`` of the installed implementation ``name``."""
     from fromscratch.conformance.registry import discover
 
@@ -111,26 +167,35 @@ def implementation_epoch(name: str, X: NDArray[np.float32], y: NDArray[np.int64]
         known = ", ".join([*BUILT_IN, *installed])
         raise ValueError(f"no contender named {name!r}; known: {known}")
     impl = installed[name]
-    model = impl.build(LAYERS, activation="relu", loss="cross_entropy", seed=SEED, dtype="float32")
+    model = impl.build(
+        workload.layers, activation="relu", loss="cross_entropy", seed=SEED, dtype="float32"
+    )
 
     def epoch() -> None:
-        model.fit(X, y, epochs=1, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE)
+        model.fit(
+            X, y, epochs=1, batch_size=workload.batch_size, learning_rate=workload.learning_rate
+        )
 
     return epoch
 
 
-BUILT_IN: Final[dict[str, Callable[[NDArray[np.float32], NDArray[np.int64]], Epoch]]] = {
-    "torch": torch_epoch,
-    "torch.compile": lambda X, y: torch_epoch(X, y, compile=True),
+BUILT_IN: Final[dict[str, Callable[[NDArray[np.float32], NDArray[np.int64], Workload], Epoch]]] = {
+    "torch": lambda X, y, w: torch_epoch(X, y, workload=w),
+    "torch.compile": lambda X, y, w: torch_epoch(X, y, compile=True, workload=w),
     "sklearn": sklearn_epoch,
 }
 """Contenders that are not implementations of this project, by name."""
 
 
-def build(contender: str, X: NDArray[np.float32], y: NDArray[np.int64]) -> Epoch:
+def build(
+    contender: str,
+    X: NDArray[np.float32],
+    y: NDArray[np.int64],
+    workload: Workload = WORKLOADS["mlp"],
+) -> Epoch:
     if contender in BUILT_IN:
-        return BUILT_IN[contender](X, y)
-    return implementation_epoch(contender, X, y)
+        return BUILT_IN[contender](X, y, workload)
+    return implementation_epoch(contender, X, y, workload)
 
 
 def load_data(n_train: int | None) -> Data:
@@ -190,7 +255,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     """
     X, y = load_data(spec.get("n_train"))
     started = time.perf_counter()
-    epoch = build(spec["contender"], X, y)
+    epoch = build(spec["contender"], X, y, WORKLOADS[spec.get("workload", "mlp")])
     sleep_s = float(spec.get("sleep_s", 0.0))
     warmup_s = []
     for _ in range(int(spec["warmup"])):

@@ -9,6 +9,7 @@ raises where it should not, which the caller reports as a failure.
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import re
 import time
@@ -97,21 +98,33 @@ def _verdict(check: str, impl: Implementation, case: str, ok: bool, **details: A
 
 @dataclass(frozen=True)
 class Case:
-    """One small network and batch for the gradient and forward checks."""
+    """One small network and batch for the gradient and forward checks.
+
+    ``layers`` is the MLP shorthand (sizes, with ``activation`` between the layers) or an
+    architecture spec (one ``torch.nn`` call per ``nn.Sequential`` entry), which then
+    carries a short ``name`` for the case id.
+    """
 
     activation: str
     loss: str
-    layers: tuple[int, ...]
+    layers: tuple[int | str, ...]
     batch_size: int
+    name: str = ""
 
     @property
     def id(self) -> str:
+        if self.name:  # a spec names its own activations
+            return f"{self.name}-{self.loss}-n{self.batch_size}"
         sizes = "x".join(map(str, self.layers))
         return f"{self.activation}-{self.loss}-{sizes}-n{self.batch_size}"
 
     @property
+    def n_features(self) -> int:
+        return reference.widths(self.layers)[0]
+
+    @property
     def n_classes(self) -> int:
-        return 2 if self.loss == "bce" else self.layers[-1]
+        return 2 if self.loss == "bce" else reference.widths(self.layers)[1]
 
     def seed(self) -> int:
         """A stable seed per case, so every run draws the same data."""
@@ -120,9 +133,10 @@ class Case:
     def batch(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Random, non-uniform inputs (each feature its own scale and offset) and labels."""
         rng = np.random.default_rng(self.seed())
-        scale = rng.uniform(0.5, 2.0, size=self.layers[0])
-        offset = rng.normal(size=self.layers[0])
-        X = rng.normal(size=(self.batch_size, self.layers[0])) * scale + offset
+        d = self.n_features
+        scale = rng.uniform(0.5, 2.0, size=d)
+        offset = rng.normal(size=d)
+        X = rng.normal(size=(self.batch_size, d)) * scale + offset
         y = rng.integers(0, self.n_classes, size=self.batch_size)
         return X, y.astype(np.int64)
 
@@ -419,10 +433,13 @@ def _forward_problems(
     return problems
 
 
-def state_dict_layout(impl: Implementation, dtype: str) -> Measurement:
-    """Keys, shapes and dtypes are those of ``nn.Sequential``; ``state_dict`` returns copies."""
-    layers = [N_FEATURES, 7, 6, 3]
-    model = impl.build(layers, activation="tanh", loss="cross_entropy", seed=0, dtype=dtype)
+def state_dict_layout(
+    impl: Implementation, dtype: str, layers: Sequence[int | str] = (N_FEATURES, 7, 6, 3)
+) -> Measurement:
+    """Keys, shapes and dtypes are those of ``nn.Sequential``; ``state_dict`` returns copies.
+
+    ``layers`` is an MLP by default; the spec checks pass a LeNet."""
+    model = impl.build(list(layers), activation="tanh", loss="cross_entropy", seed=0, dtype=dtype)
     state = model.state_dict()
     expected = reference.sequential(layers, "tanh", dtype).state_dict()
     layout_ok = {k: v.shape for k, v in state.items()} == {
@@ -435,7 +452,7 @@ def state_dict_layout(impl: Implementation, dtype: str) -> Measurement:
     return _verdict(
         "state_dict_layout",
         impl,
-        dtype,
+        dtype if not reference.is_spec(layers) else f"{dtype}-lenet",
         ok,
         keys=sorted(state),
         layout_matches=layout_ok,
@@ -885,6 +902,276 @@ def es_gradient(impl: Implementation, n_pairs: int) -> Measurement:
     )
 
 
+# --------------------------------------------------------------------------- architecture spec
+
+MLP_LAYERS: Final = frozenset({"Linear", "ReLU", "Sigmoid", "Tanh"})
+"""What a model class that declares no ``supported_layers`` is taken to build: the MLP."""
+
+
+def supported_layers(impl: Implementation) -> frozenset[str]:
+    """The ``torch.nn`` names the model class declares in ``supported_layers``."""
+    declared = getattr(impl.factory, "supported_layers", None)
+    return MLP_LAYERS if declared is None else frozenset(declared)
+
+
+def _missing(impl: Implementation, layers: Sequence[int | str]) -> set[str]:
+    """The ``torch.nn`` names in ``layers`` that ``impl`` does not build."""
+    if not reference.is_spec(layers):
+        return set()
+    return {type(reference.layer(str(text))).__name__ for text in layers} - supported_layers(impl)
+
+
+def _why(impl: Implementation, missing: set[str]) -> str:
+    declared = getattr(impl.factory, "supported_layers", None)
+    said = (
+        f"its supported_layers are {', '.join(sorted(declared))}"
+        if declared is not None
+        else "it declares no supported_layers, so it builds the MLP shorthand only"
+    )
+    return f"{impl.name} does not build {', '.join(sorted(missing))}: {said}"
+
+
+def unsupported(impl: Implementation, layers: Sequence[int | str]) -> str | None:
+    """Why ``impl`` cannot build ``layers``, in words; ``None`` when it can. Such a case is
+    "not applicable": never run, never counted as a pass."""
+    missing = _missing(impl, layers)
+    return _why(impl, missing) if missing else None
+
+
+def _image_net(
+    channels: int, height: int, width: int, body: Sequence[str], outputs: int = 3
+) -> tuple[str, ...]:
+    """``Unflatten`` to (C, H, W), ``body``, ``Flatten``, and a ``Linear`` to the outputs, its
+    input width found by running torch on one zero image."""
+    layers = (f"Unflatten(1, ({channels}, {height}, {width}))", *body, "Flatten()")
+    with torch.no_grad(), torch.random.fork_rng():  # leaves torch's global generator as it was
+        image = torch.zeros(1, channels * height * width, dtype=torch.float64)
+        flat = reference.sequential(layers)(image)
+    return (*layers, f"Linear({flat.shape[1]}, {outputs})")
+
+
+CONV_KERNELS: Final = (1, 3, 5)
+CONV_STRIDES: Final = (1, 2)
+CONV_PADDINGS: Final = (0, 1, 2)
+CONV_IMAGES: Final = ((1, 9, 7), (3, 7, 11))
+"""Odd heights and widths, one channel and three: every stride leaves a remainder somewhere."""
+POOLS: Final = ("MaxPool2d(2)", "AvgPool2d(2)")
+CNN_BATCH: Final = 3
+
+
+def conv_grid_cases() -> list[Case]:
+    """Conv2d -> ReLU -> pool -> Flatten -> Linear for every kernel 1/3/5, stride 1/2,
+    padding 0/1/2, image of 1 and 3 channels, max and average pooling: 72 cases."""
+    cases = []
+    for (c, h, w), k, s, p, pool in itertools.product(
+        CONV_IMAGES, CONV_KERNELS, CONV_STRIDES, CONV_PADDINGS, POOLS
+    ):
+        conv = f"Conv2d({c}, 4, {k}, stride={s}, padding={p})"
+        name = f"{c}x{h}x{w}-k{k}s{s}p{p}-{pool[:3].lower()}pool"
+        cases.append(
+            Case(
+                "relu",
+                "cross_entropy",
+                _image_net(c, h, w, [conv, "ReLU()", pool]),
+                CNN_BATCH,
+                name,
+            )
+        )
+    return cases
+
+
+def cnn_cases() -> list[Case]:
+    """Beyond the grid: overlapping and rectangular pooling windows, pooling straight after
+    the convolution (no activation: no relu zeros to hide where max-pool sends its
+    gradient), and a two-convolution conv -> pool -> conv -> pool -> flatten -> linear
+    stack, with every activation and loss."""
+    cases = [
+        Case(
+            "relu",
+            "cross_entropy",
+            _image_net(2, 9, 7, ["Conv2d(2, 3, 3, padding=1)", pool]),
+            CNN_BATCH,
+            f"2x9x7-{name}",
+        )
+        for name, pool in (
+            ("maxpool3s1", "MaxPool2d(3, stride=1)"),
+            ("maxpool2x3s1x2", "MaxPool2d((2, 3), stride=(1, 2))"),
+            ("avgpool3s2", "AvgPool2d(3, stride=2)"),
+            ("maxpool2", "MaxPool2d(2)"),
+        )
+    ]
+    for loss in LOSSES:
+        body = [
+            *("Conv2d(1, 4, 3, padding=1)", "Tanh()", "MaxPool2d(2)"),
+            *("Conv2d(4, 5, 3)", "ReLU()", "AvgPool2d(2)"),
+        ]
+        stack = _image_net(1, 12, 13, body, _outputs(loss))
+        cases.append(Case("relu", loss, (*stack[:-1], "Sigmoid()", stack[-1]), 5, "lenet-like"))
+    return cases
+
+
+def cnn_central_difference_cases() -> list[Case]:
+    """The stack, once per loss, against central differences: no torch involved."""
+    return [c for c in cnn_cases() if c.name == "lenet-like"]
+
+
+DIGITS_NET: Final = _image_net(
+    1,
+    8,
+    8,
+    ["Conv2d(1, 4, 3, padding=1)", "ReLU()", "MaxPool2d(2)", "Conv2d(4, 6, 3)", "ReLU()"],
+    outputs=10,
+)
+"""A small CNN for scikit-learn's 8x8 digits: an input shape that is not MNIST's."""
+
+
+@dataclass(frozen=True)
+class DigitsCase(Case):
+    """A case whose rows are real images: scikit-learn's 8x8 digits, scaled to [0, 1]."""
+
+    def batch(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        X = np.asarray(digits.data[: self.batch_size], dtype=np.float64) / 16.0
+        return X, np.asarray(digits.target[: self.batch_size], dtype=np.int64)
+
+
+def digits_case(batch_size: int = 16) -> DigitsCase:
+    return DigitsCase("relu", "cross_entropy", DIGITS_NET, batch_size, "digits-1x8x8")
+
+
+LENET_SPEC: Final = _image_net(
+    1, 28, 28, ["Conv2d(1, 6, 5, padding=2)", "ReLU()", "MaxPool2d(2)", "Conv2d(6, 16, 5)"]
+)
+
+
+MAXPOOL_TIE_CASE: Final = Case(
+    "relu",
+    "cross_entropy",
+    _image_net(1, 7, 6, ["Conv2d(1, 2, 3, padding=1)", "MaxPool2d(3, stride=1)"]),
+    CNN_BATCH,
+    "maxpool-ties",
+)
+
+
+def maxpool_tie(impl: Implementation) -> Measurement:
+    """Max pooling at exact ties sends the gradient where torch does: to the first maximum
+    of each window, in row-major order.
+
+    The convolution's weights are zero and its biases are not, so every output of it equals
+    its bias: every window of the pool is a tie. Which position wins decides ``dL/dW``
+    (each position sees a different patch of X), so a model that breaks ties differently
+    fails. Overlapping windows (kernel 3, stride 1) make one position the winner of several
+    windows, whose gradients must add up. The check counts the ties torch saw.
+    """
+    case = MAXPOOL_TIE_CASE
+    model = _build(impl, case)
+    state = model.state_dict()
+    state["1.weight"][...] = 0.0
+    state["1.bias"][...] = [0.5, -0.25]
+    model.load_state_dict(state)
+    torch_model = reference.load(reference.sequential(case.layers), state)
+    X, y = case.batch()
+    with torch.no_grad():
+        conv_out = torch_model[:2](torch.from_numpy(X)).numpy()
+    ties = int(np.sum(conv_out == conv_out[:, :, :1, :1]))
+    worst, errors = _gradients_against_torch(model, torch_model, case.loss, X, y)
+    if ties != conv_out.size:
+        errors["problem"] = f"torch saw {ties} tied values, not {conv_out.size}"
+    return _within(
+        "maxpool_tie",
+        impl,
+        case.id,
+        worst if ties == conv_out.size else math.inf,
+        ties=ties,
+        **errors,
+    )
+
+
+def unsupported_spec(impl: Implementation) -> Measurement:
+    """A spec with a layer the model class does not build raises ``ValueError`` at
+    construction. A class that declares ``supported_layers`` must name the layer; one that
+    declares none (the MLP shorthand only) must at least name ``layers``."""
+    name = next(n for n in reference.SPEC_LAYERS if n not in supported_layers(impl))
+    # Each keeps one 1x4x4 image as it is, so only the layer's name can be refused.
+    layer = {
+        "Conv2d": "Conv2d(1, 1, 3, padding=1)",
+        "MaxPool2d": "MaxPool2d(1)",
+        "AvgPool2d": "AvgPool2d(1)",
+        "Dropout": "Dropout(0.5)",
+        "BatchNorm2d": "BatchNorm2d(1)",
+    }.get(name, f"{name}()")
+    layers = ["Unflatten(1, (1, 4, 4))", layer, "Flatten()", "Linear(16, 3)"]
+    declared = getattr(impl.factory, "supported_layers", None) is not None
+    must_name = name if declared else "layers"
+    details: dict[str, Any] = {"layers": layers}
+    try:
+        impl.factory(layers, loss="cross_entropy", seed=0, dtype="float64")
+    except ValueError as exc:
+        details["message"] = str(exc)
+        if must_name.lower() not in str(exc).lower():
+            details["problem"] = f"the ValueError message {str(exc)!r} does not name {must_name}"
+    except Exception as exc:
+        details["problem"] = f"raised {type(exc).__name__}: {exc}, expected a ValueError"
+    else:
+        details["problem"] = f"built {layers} without an error, expected a ValueError"
+    return _verdict("unsupported_spec", impl, name, "problem" not in details, **details)
+
+
+def cnn_training_case() -> TrainingCase:
+    """Fifty steps of a CNN on real 8x8 digits, Nesterov with weight decay and the cosine."""
+    return TrainingCase(
+        "cnn-sgd-nesterov-cosine",
+        digits_case(TRAINING_ROWS),
+        0.05,
+        {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-2, "schedule": "cosine"},
+    )
+
+
+SpecCheck: TypeAlias = tuple[str, tuple[int | str, ...], Callable[[], Measurement]]
+
+
+def spec_checks(impl: Implementation) -> list[SpecCheck]:
+    """The checks of networks written as specs: ``(check, layers, call)``, whether ``impl``
+    builds those layers or not (:func:`plan` runs the ones it builds; :func:`not_applicable`
+    reports the rest)."""
+    out: list[SpecCheck] = []
+    if impl.differentiable:
+        for case in [*conv_grid_cases(), *cnn_cases(), digits_case()]:
+            out.append(("gradient_vs_torch", case.layers, partial(gradient_vs_torch, impl, case)))
+        for case in cnn_central_difference_cases():
+            out.append(("central_difference", case.layers, partial(central_difference, impl, case)))
+        tie = partial(maxpool_tie, impl)
+        out.append(("maxpool_tie", MAXPOOL_TIE_CASE.layers, tie))
+        training = cnn_training_case()
+        out.append(
+            ("training_vs_torch", training.net.layers, partial(training_vs_torch, impl, training))
+        )
+    for case in (cnn_cases()[-1], digits_case(17)):
+        for dtype in ("float64", "float32"):
+            call = partial(forward_vs_torch, impl, case, dtype)
+            out.append(("forward_vs_torch", case.layers, call))
+    for dtype in ("float64", "float32"):
+        call = partial(state_dict_layout, impl, dtype, LENET_SPEC)
+        out.append(("state_dict_layout", LENET_SPEC, call))
+    return out
+
+
+def not_applicable(impl: Implementation) -> list[dict[str, Any]]:
+    """The spec checks ``impl`` does not build, one row per check: how many cases, and why."""
+    missing: dict[str, set[str]] = {}
+    cases: dict[str, int] = {}
+    for check, layers, _ in spec_checks(impl):
+        if names := _missing(impl, layers):
+            missing.setdefault(check, set()).update(names)
+            cases[check] = cases.get(check, 0) + 1
+    return [
+        {"check": c, "implementation": impl.name, "cases": cases[c], "reason": _why(impl, m)}
+        for c, m in missing.items()
+    ]
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -1052,6 +1339,9 @@ def plan(
     checks += [partial(forward_vs_torch, impl, case, dtype) for case, dtype in forward_cases()]
     checks += [partial(state_dict_layout, impl, dtype) for dtype in ("float64", "float32")]
     checks += [partial(bad_input, impl, case) for case in bad_inputs()]
+    checks += [call for _, layers, call in spec_checks(impl) if not unsupported(impl, layers)]
+    if len(supported_layers(impl)) < len(reference.SPEC_LAYERS):
+        checks.append(partial(unsupported_spec, impl))
     checks.append(partial(determinism, impl))
     checks += [partial(accuracy, impl, dataset) for dataset in datasets]
     return checks

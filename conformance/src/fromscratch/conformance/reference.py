@@ -1,12 +1,17 @@
-"""The torch side of every comparison: the same MLP as ``nn.Sequential``.
+"""The torch side of every comparison: the same network as ``nn.Sequential``.
 
 Everything the suite knows about "correct" comes from here, so it stays short and
-uses torch exactly as a torch user would.
+uses torch exactly as a torch user would. A network is the MLP shorthand (sizes) or the
+architecture spec, one ``torch.nn`` constructor call per ``nn.Sequential`` entry
+(docs/protocol.md): the reference builds it from the spec text alone, with its own small
+parser, so it does not trust the parser the implementations share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+import math
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any, Final
 
@@ -21,12 +26,62 @@ ACTIVATIONS: Final[dict[str, type[nn.Module]]] = {
     "tanh": nn.Tanh,
 }
 TORCH_DTYPES: Final = {"float32": torch.float32, "float64": torch.float64}
+SPEC_LAYERS: Final[dict[str, type[nn.Module]]] = {
+    name: getattr(nn, name)
+    for name in (
+        *("Linear", "ReLU", "Sigmoid", "Tanh"),
+        *("Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Unflatten", "Dropout", "BatchNorm2d"),
+    )
+}
+"""The ``torch.nn`` classes a spec may name."""
 
 
-def sequential(layers: list[int], activation: str, dtype: str = "float64") -> nn.Sequential:
-    """``Linear, Act, Linear, Act, ..., Linear`` for the given sizes."""
+def is_spec(layers: Sequence[Any]) -> bool:
+    """Whether ``layers`` is a list of spec strings rather than the MLP shorthand."""
+    return bool(layers) and all(isinstance(entry, str) for entry in layers)
+
+
+def layer(text: str) -> nn.Module:
+    """``"Conv2d(1, 6, 5, padding=2)"`` as the torch module: the text is parsed (never
+    evaluated), the name must be in :data:`SPEC_LAYERS`, the arguments must be literals."""
+    call = ast.parse(text.strip(), mode="eval").body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        raise ValueError(f"{text!r} is not a call such as 'Conv2d(1, 6, 5)'")
+    if call.func.id not in SPEC_LAYERS:
+        raise ValueError(f"{text!r}: {call.func.id} is not one of {', '.join(SPEC_LAYERS)}")
+    args = [ast.literal_eval(a) for a in call.args]
+    kwargs = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
+    return SPEC_LAYERS[call.func.id](*args, **kwargs)
+
+
+def widths(layers: Sequence[int | str]) -> tuple[int, int]:
+    """``(columns of X, outputs per row)``: the first and last sizes of the shorthand; for a
+    spec, the first ``Linear``'s inputs or an opening ``Unflatten``'s C*H*W, and the width
+    torch's output has."""
+    if not is_spec(layers):
+        return int(layers[0]), int(layers[-1])
+    first = layer(str(layers[0]))
+    if isinstance(first, nn.Unflatten):
+        n_in = math.prod(first.unflattened_size)
+    elif isinstance(first, nn.Linear):
+        n_in = first.in_features
+    else:
+        raise ValueError(f"layers[0] = {layers[0]!r}: a spec opens with Linear or Unflatten")
+    with torch.no_grad(), torch.random.fork_rng():  # leaves torch's global generator as it was
+        out = sequential(layers, "relu").eval()(torch.zeros(1, n_in, dtype=torch.float64))
+    return n_in, int(out.shape[1])
+
+
+def sequential(
+    layers: Sequence[int | str], activation: str = "relu", dtype: str = "float64"
+) -> nn.Sequential:
+    """The ``nn.Sequential`` of a spec, entry for entry; for the shorthand,
+    ``Linear, Act, Linear, Act, ..., Linear`` for the given sizes (``activation`` is used
+    by the shorthand only: a spec names its activations itself)."""
+    if is_spec(layers):
+        return nn.Sequential(*(layer(str(text)) for text in layers)).to(TORCH_DTYPES[dtype])
     modules: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(pairwise(layers)):
+    for i, (n_in, n_out) in enumerate(pairwise(int(size) for size in layers)):
         if i > 0:
             modules.append(ACTIVATIONS[activation]())
         modules.append(nn.Linear(n_in, n_out))

@@ -1,6 +1,7 @@
 r"""``Network``: the project's Model protocol, written the way a torch user would write it.
 
-The model is an :class:`~.nn.Sequential` of :class:`~.nn.Linear` layers and activations;
+The model is an :class:`~.nn.Sequential` of :class:`~.nn.Linear` layers and activations
+(or of the spec's layers, :mod:`.architecture`);
 ``fit`` is the training loop of every torch tutorial::
 
     for X_batch, y_batch in batches:
@@ -27,7 +28,7 @@ from fromscratch.boundary import validation as check
 from fromscratch.boundary.model import GradientClassifier
 from fromscratch.boundary.types import Labels
 
-from . import nn, optim
+from . import architecture, nn, optim
 from .nn import functional as F
 from .tensor import Array, Tensor, no_grad
 
@@ -36,8 +37,9 @@ OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
 
 
 class Network(GradientClassifier):
-    r"""A multilayer perceptron on the autograd engine, equivalent to torch's
-    ``nn.Sequential(Linear, Act, ..., Linear)`` trained with the matching loss.
+    r"""A network on the autograd engine, equivalent to torch's ``nn.Sequential`` of the
+    same layers, trained with the matching loss: the sizes form ``[784, 128, 10]`` is an
+    MLP, a spec may also use the image layers of ``supported_layers``.
 
     The constructor's arguments are those of every implementation, see
     :class:`fromscratch.boundary.model.Classifier`.
@@ -68,17 +70,15 @@ class Network(GradientClassifier):
 
     # ------------------------------------------------------------- construction, fit
 
+    supported_layers = architecture.SUPPORTED_LAYERS
+
     def build(self, rng: np.random.Generator) -> None:
-        """``nn.Sequential(Linear, Act, ..., Linear)``, parameters drawn from ``rng``."""
-        modules: list[nn.Module] = []
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
-            if modules:  # an activation between two linear layers
-                modules.append(self.activation())
-            modules.append(nn.Linear(fan_in, fan_out, dtype=self.dtype, generator=rng))
-        self.net = nn.Sequential(*modules)
+        """The ``nn.Sequential`` of ``specs``, entry for entry (:mod:`.architecture`),
+        parameters drawn from ``rng`` in layer order."""
+        self.net = architecture.sequential(self.specs, self.dtype, rng)
 
     def parameters(self) -> list[Tensor]:
-        """The tensors the optimizer updates: every ``Linear``'s weight and bias."""
+        """The tensors the optimizer updates: every layer's weight and bias."""
         return list(self.net.parameters())
 
     def fit(self, X: NDArray[Any], y: NDArray[Any], **arguments: Any) -> Network:
@@ -130,6 +130,12 @@ class Network(GradientClassifier):
         """Copy the arrays in; wrong keys, shapes or dtypes, or NaN/inf, raise ``ValueError``."""
         expected = {name: p.shape for name, p in self.net.named_parameters()}
         self.net.load_state_dict(check.check_state_dict(state, expected, self.dtype))
+
+    def __repr__(self) -> str:
+        return (
+            f"Network({self.layers}, activation={self.activation_name!r}, "
+            f"loss={self.loss_name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
+        )
 
 
 # ------------------------------------------------------------------------- the losses

@@ -502,8 +502,11 @@ class Tensor:
     def view(self, *shape: Any) -> Tensor:
         return ops.reshape(self, _shape_arg(shape, "view"))
 
-    def flatten(self) -> Tensor:
-        return ops.reshape(self, (-1,))
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        return ops.unflatten(self, dim, sizes)
 
     def unsqueeze(self, dim: int) -> Tensor:
         dim = ops.normalize_dim(dim, self.data.ndim + 1)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from . import spec as architecture
 from . import validation as check
 from .loop import shuffle_rng, train
 from .optim import Optimizer, set_learning_rate
@@ -27,18 +28,23 @@ class Classifier:
     """The protocol's plumbing: the constructor, ``predict``, ``__repr__``.
 
     ``Network(layers, *, activation="relu", loss="cross_entropy", seed=0, dtype="float32")``
-    is equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
-    with the matching torch loss. A subclass names its ``activations`` and ``losses``
-    (name -> its object for it), and defines ``build(rng)``, which makes the layers and
-    draws their initial parameters from ``rng`` (seeded by ``seed``), and ``_output``.
+    is equivalent to the ``torch.nn.Sequential`` that ``layers`` describes, trained with the
+    matching torch loss. A subclass names its ``activations`` and ``losses`` (name -> its
+    object for it) and the ``supported_layers`` it builds, and defines ``build(rng)``, which
+    turns ``specs`` into its layers and draws their initial parameters from ``rng`` (seeded
+    by ``seed``), and ``_output``.
 
     Parameters
     ----------
     layers
-        Layer sizes, inputs first: ``[784, 128, 64, 10]`` is three linear layers.
+        Layer sizes, inputs first: ``[784, 128, 64, 10]`` is ``Linear(784, 128), Act(),
+        Linear(128, 64), Act(), Linear(64, 10)``. Or the architecture spec
+        (:mod:`fromscratch.boundary.spec`), one ``torch.nn`` constructor call per
+        ``nn.Sequential`` entry: ``["Unflatten(1, (1, 28, 28))", "Conv2d(1, 6, 5,
+        padding=2)", "ReLU()", ...]``, with layers of the class's ``supported_layers`` only.
     activation
-        Hidden activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``. The last layer is
-        always linear.
+        Hidden activation of the sizes form: ``"relu"``, ``"sigmoid"`` or ``"tanh"``. The
+        last layer is always linear. A spec names its activations itself.
     loss
         ``"cross_entropy"`` (softmax over ``layers[-1] >= 2`` logits), ``"bce"`` (one logit,
         ``layers[-1] == 1``, two classes) or ``"mse"`` (``layers[-1] >= 2`` scores regressed
@@ -52,7 +58,12 @@ class Classifier:
 
     activations: ClassVar[Mapping[str, Any]] = {}
     losses: ClassVar[Mapping[str, Any]] = {}
+    supported_layers: ClassVar[frozenset[str]] = architecture.MLP_LAYERS
+    """The ``torch.nn`` names a spec may use with this class; others raise ``ValueError``."""
 
+    layers: list[Any]
+    specs: list[architecture.LayerSpec]
+    written_as_spec: bool
     sizes: tuple[int, ...]
     activation_name: str
     loss_name: str
@@ -64,7 +75,7 @@ class Classifier:
 
     def __init__(
         self,
-        layers: Sequence[int],
+        layers: Sequence[int] | Sequence[str],
         *,
         activation: str = "relu",
         loss: str = "cross_entropy",
@@ -75,24 +86,53 @@ class Classifier:
         self.build(np.random.default_rng(self.seed))
 
     def build(self, rng: np.random.Generator) -> None:
+        """Make the layers of ``specs`` (``self.specs``), parameters drawn from ``rng``."""
         raise NotImplementedError
 
     def configure(
         self, layers: object, activation: object, loss: object, seed: object, dtype: object
     ) -> None:
-        """Check the constructor's arguments and keep them: ``sizes``, ``activation`` (the
+        """Check the constructor's arguments and keep them: ``layers`` (as given),
+        ``specs`` (one bound :class:`~fromscratch.boundary.spec.LayerSpec` per
+        ``nn.Sequential`` entry), ``written_as_spec``, ``sizes`` (every width of the sizes
+        form; for a spec, the widths of ``X`` and of the output), ``activation`` (the
         implementation's object for it) and ``activation_name``, ``criterion`` (its loss
-        object) and ``loss_name``, ``dtype``, ``seed``, ``n_classes``, and the
-        shuffling's generator ``shuffle_rng``."""
-        self.sizes = check.check_layers(layers)
+        object) and ``loss_name``, ``dtype``, ``seed``, ``n_classes``, and the shuffling's
+        generator ``shuffle_rng``."""
         self.activation_name = check.check_choice("activation", activation, self.activations)
         self.activation = self.activations[self.activation_name]
+        self.written_as_spec = architecture.is_spec(layers)
+        if self.written_as_spec:
+            self.specs = architecture.parse_layers(layers)  # type: ignore[arg-type]
+            self.check_supported(self.specs)
+            widths = architecture.shapes(self.specs)
+            self.sizes = (widths[0][0], widths[-1][0])
+            self.layers = list(layers)  # type: ignore[call-overload]
+        else:
+            self.sizes = check.check_layers(layers)
+            self.specs = architecture.mlp(self.sizes, self.activation_name)
+            self.layers = list(self.sizes)
         self.loss_name = check.check_choice("loss", loss, self.losses)
         self.criterion = self.losses[self.loss_name]
         self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
         self.seed = check.check_seed(seed)
         self.n_classes = check.check_outputs(self.loss_name, self.sizes[-1])
         self.shuffle_rng = shuffle_rng(self.seed)
+
+    def check_supported(self, specs: Sequence[architecture.LayerSpec]) -> None:
+        """Refuse, naming ``layers[i]``, the first layer this class does not build."""
+        for i, spec in enumerate(specs):
+            if spec.name not in self.supported_layers:
+                raise ValueError(
+                    f"layers[{i}] = {spec}: {self._implementation()}'s {type(self).__name__} "
+                    f"does not build {spec.name} layers; supported: "
+                    f"{', '.join(sorted(self.supported_layers))}"
+                )
+
+    def _implementation(self) -> str:
+        """The implementation's name, from the package: ``fromscratch.matrix`` -> ``matrix``."""
+        module = type(self).__module__.split(".")
+        return module[1] if len(module) > 1 else module[0]
 
     def check_X(self, X: object) -> Array:
         """``X`` checked against this model's input width and cast to its dtype."""
@@ -117,9 +157,15 @@ class Classifier:
         return labels
 
     def __repr__(self) -> str:
+        # A spec names its activations itself; the sizes form needs ``activation``.
+        written = (
+            repr(self.layers)
+            if self.written_as_spec
+            else f"{list(self.sizes)}, activation={self.activation_name!r}"
+        )
         return (
-            f"{type(self).__name__}({list(self.sizes)}, activation={self.activation_name!r}, "
-            f"loss={self.loss_name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
+            f"{type(self).__name__}({written}, loss={self.loss_name!r}, seed={self.seed}, "
+            f"dtype={self.dtype.name!r})"
         )
 
 

@@ -1,4 +1,6 @@
-r"""Neural-network functions, as ``torch.nn.functional``: activations, softmax, losses.
+r"""Neural-network functions, as ``torch.nn.functional``: activations, softmax, losses
+(here), and ``conv2d``, ``max_pool2d``, ``avg_pool2d``, ``batch_norm`` and ``dropout``
+(each in the module of its layer, re-exported here).
 
 ``linear``, ``softmax``, ``log_softmax`` and every loss are *fused* ops: one node each,
 with a closed-form backward. Composing them from primitives (``exp``, ``sum``, ``log``,
@@ -21,6 +23,13 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Array, Tensor
+
+# The image ops live beside their layers; torch users find them here, as in torch.
+from .convolution import conv2d as conv2d
+from .dropout import dropout as dropout
+from .normalization import batch_norm as batch_norm
+from .pooling import avg_pool2d as avg_pool2d
+from .pooling import max_pool2d as max_pool2d
 
 REDUCTIONS = ("mean", "sum", "none")
 

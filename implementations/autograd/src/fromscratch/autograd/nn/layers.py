@@ -1,9 +1,14 @@
-r"""Layers: ``Linear``, the activations as modules, and ``Sequential``."""
+r"""Layers: ``Linear``, the activations as modules, ``Flatten``, ``Unflatten`` and
+``Sequential``.
+
+The convolution, pooling, normalization and dropout layers live beside their ops, in
+:mod:`.convolution`, :mod:`.pooling`, :mod:`.normalization` and :mod:`.dropout`.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,6 +80,37 @@ class Tanh(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.tanh(x)
+
+
+class Flatten(Module):
+    """Dimensions ``start_dim`` to ``end_dim`` merged into one, by default every dimension
+    but the batch: (N, C, H, W) becomes (N, C * H * W). See
+    :func:`~fromscratch.autograd.ops.shape.flatten`."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Dimension ``dim`` split into ``unflattened_size``: ``Unflatten(1, (1, 28, 28))``
+    turns rows of 784 pixels into one-channel 28 x 28 images."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.unflatten(x, self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Sequential(Module):

@@ -2,7 +2,9 @@
 
 Assigning a :class:`Parameter` or another :class:`Module` to an attribute registers it
 (``__setattr__`` keeps them in ordered dicts), so ``parameters()``, ``state_dict()`` and
-``zero_grad()`` can walk the tree without the subclass listing anything. Names are dotted
+``zero_grad()`` can walk the tree without the subclass listing anything; state that is
+not learned but belongs to the model (BatchNorm's running statistics) is registered with
+:meth:`~Module.register_buffer` and saved beside the parameters. Names are dotted
 paths through that tree: the weight of the first layer of a ``Sequential`` is
 ``"0.weight"``, exactly the key torch uses, so state dicts move between the two.
 """
@@ -43,11 +45,13 @@ class Module:
 
     training: bool
     _parameters: dict[str, Parameter]
+    _buffers: dict[str, Tensor | None]
     _modules: dict[str, Module]
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -55,7 +59,12 @@ class Module:
             raise AttributeError(
                 f"cannot assign {name!r} before Module.__init__() call in {type(self).__name__}"
             )
+        if name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value  # a buffer stays a buffer when re-assigned
+            object.__setattr__(self, name, value)
+            return
         # Re-assigning a name drops its old registration, whatever it was.
+        self._buffers.pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -65,9 +74,22 @@ class Module:
         object.__setattr__(self, name, value)  # plain attribute access stays fast
 
     def __delattr__(self, name: str) -> None:
+        self._buffers.pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Keep ``tensor`` as state of this module that is not learned: it is in
+        ``state_dict()`` and ``buffers()``, never in ``parameters()``."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign {type(tensor).__name__} object to buffer {name!r}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -102,6 +124,17 @@ class Module:
         for _, parameter in self.named_parameters():
             yield parameter
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """``("1.running_mean", tensor)``, ...: every buffer that is set, with dotted names."""
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers():
+            yield buffer
+
     # ------------------------------------------------------------------------ modes, grads
 
     def train(self, mode: bool = True) -> Module:
@@ -124,18 +157,29 @@ class Module:
     # --------------------------------------------------------------------------- state
 
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Every parameter by dotted name, detached (sharing memory, as torch)."""
-        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+        """Every parameter and buffer by dotted name, detached (sharing memory, as torch),
+        each module's parameters then its buffers, in the order of the tree."""
+        return OrderedDict((name, t.detach()) for name, t in self._named_state())
+
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        for module_name, module in self.named_modules():
+            own: list[tuple[str, Tensor | None]] = [
+                *module._parameters.items(),
+                *module._buffers.items(),
+            ]
+            for name, t in own:
+                if t is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), t
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values into the parameters, in place; keys and shapes must match.
+        """Copy values into the parameters and buffers, in place; keys and shapes must match.
 
         Values may be tensors or arrays; they are cast to each parameter's dtype, as
         ``Tensor.copy_`` does. Nothing is written unless everything matches.
         """
-        own = dict(self.named_parameters())
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []

@@ -11,7 +11,7 @@ gradient of the output :math:`o`.
 * :mod:`.unary` -- exp, log, sqrt, abs, tanh, sigmoid, relu, dtype casts;
 * :mod:`.reduce` -- sum, mean, var, std, max, cumsum, cumprod;
 * :mod:`.linalg` -- matmul, einsum;
-* :mod:`.shape` -- reshape, transpose, permute, indexing, cat, stack, pad;
+* :mod:`.shape` -- reshape, flatten, transpose, permute, indexing, cat, stack, pad;
 * :mod:`.select` -- where, clamp, masked_fill, gather, triu, tril.
 
 The fused neural-network ops (linear, softmax, the losses) are in
@@ -23,7 +23,7 @@ from .broadcast import as_tensor, normalize_dim, normalize_dims, unbroadcast
 from .linalg import einsum, matmul
 from .reduce import cumprod, cumsum, max_all, max_dim, mean, std, sum, var
 from .select import clamp, gather, masked_fill, tril, triu, where
-from .shape import cat, getitem, pad, permute, reshape, stack, transpose
+from .shape import cat, flatten, getitem, pad, permute, reshape, stack, transpose, unflatten
 from .unary import abs, exp, log, relu, sigmoid, sqrt, tanh, to_dtype
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "div",
     "einsum",
     "exp",
+    "flatten",
     "gather",
     "getitem",
     "log",
@@ -67,6 +68,7 @@ __all__ = [
     "tril",
     "triu",
     "unbroadcast",
+    "unflatten",
     "var",
     "where",
 ]

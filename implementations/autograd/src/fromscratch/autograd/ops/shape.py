@@ -9,6 +9,7 @@ the pieces they glued.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,49 @@ def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         return (dL_dout.reshape(x.data.shape),)
 
     return Tensor._make(out, (x,), backward, "ViewBackward")
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    r"""Dimensions ``start_dim`` to ``end_dim`` merged into one, as ``torch.flatten``: a
+    :func:`reshape`, so :math:`\bar{x}` is :math:`\bar{o}` reshaped back. A 0-d tensor
+    becomes shape (1,)."""
+    shape = x.data.shape
+    start, end = normalize_dim(start_dim, x.data.ndim), normalize_dim(end_dim, x.data.ndim)
+    if start > end:
+        raise RuntimeError(
+            f"flatten() has invalid args: start_dim cannot come after end_dim "
+            f"(start_dim={start_dim}, end_dim={end_dim})"
+        )
+    if x.data.ndim == 0:
+        return reshape(x, (1,))
+    merged = 1
+    for n in shape[start : end + 1]:
+        merged *= n
+    return reshape(x, (*shape[:start], merged, *shape[end + 1 :]))
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    r"""Dimension ``dim`` split into ``sizes`` (one may be -1), as ``torch.unflatten``:
+    the inverse of :func:`flatten`, also a :func:`reshape`."""
+    axis = normalize_dim(dim, x.data.ndim)
+    if x.data.ndim == 0:
+        raise RuntimeError("unflatten(): a 0-d tensor has no dimension to split")
+    shape = x.data.shape
+    parts = [int(n) for n in sizes]
+    if parts.count(-1) == 1:  # inferred from this dimension alone, not from the whole size
+        known = prod(n for n in parts if n != -1)
+        if known == 0 or shape[axis] % known:
+            raise RuntimeError(
+                f"unflatten(): sizes {tuple(sizes)} cannot split dimension {axis} of size "
+                f"{shape[axis]}"
+            )
+        parts[parts.index(-1)] = shape[axis] // known
+    if prod(parts) != shape[axis]:
+        raise RuntimeError(
+            f"unflatten(): sizes {tuple(sizes)} do not multiply to {shape[axis]}, the size of "
+            f"dimension {axis}"
+        )
+    return reshape(x, (*shape[:axis], *parts, *shape[axis + 1 :]))
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
