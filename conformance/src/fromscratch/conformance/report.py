@@ -325,6 +325,7 @@ def collect(
         },
         "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
         "measurements": [m.to_json() for m in results],
+        "not_applicable": [row for impl in impls for row in checks.not_applicable(impl)],
         "trainings": trainings,
         "es_prediction": es_prediction(results),
         "bench": read_bench((out or OUT) / "bench.json"),

@@ -105,15 +105,19 @@ def verdict(results: Mapping[str, Any]) -> list[Block]:
     impls = [i["name"] for i in results["implementations"]]
     checks = list(dict.fromkeys(column(r["check"]) for r in rows))
     by_cell = {(r["implementation"], column(r["check"])): r for r in rows}
+    not_applicable = results.get("not_applicable", [])
+    na = {(r["implementation"], r["check"]): r for r in not_applicable}
+    checks += [r["check"] for r in not_applicable if r["check"] not in checks]
     table_rows = []
     for check in checks:
         cells = [cell(check)]
         for impl in impls:
-            row = by_cell.get((impl, check))
+            row, skipped = by_cell.get((impl, check)), na.get((impl, check))
             if row is None:
-                cells.append(cell("n/a", "na", title="this check does not apply"))
+                why = skipped["reason"] if skipped else "this check does not apply"
+                cells.append(cell("n/a", "na", title=why))
             else:
-                cells.append(_verdict_cell(row))
+                cells.append(_verdict_cell(row, skipped))
         table_rows.append(cells)
     failed = sum(r["failed"] for r in rows)
     total = sum(r["cases"] for r in rows)
@@ -126,10 +130,36 @@ def verdict(results: Mapping[str, Any]) -> list[Block]:
             "links to its check's every case below."
         ),
         Table(["check", *impls], table_rows),
+        *_not_applicable(not_applicable),
     ]
 
 
-def _verdict_cell(row: Mapping[str, Any]) -> Cell:
+def _not_applicable(rows: Sequence[Mapping[str, Any]]) -> list[Block]:
+    """The cases an implementation does not build the layers of, with the reason: they were
+    not run and are not counted above."""
+    if not rows:
+        return []
+    return [
+        Text(
+            "Not applicable (not run, not counted as passes): cases whose layers an "
+            "implementation does not build, by its supported_layers."
+        ),
+        Table(
+            ["implementation", "check", "cases", "reason"],
+            [
+                [
+                    cell(r["implementation"]),
+                    cell(r["check"]),
+                    cell(str(r["cases"])),
+                    cell(r["reason"]),
+                ]
+                for r in rows
+            ],
+        ),
+    ]
+
+
+def _verdict_cell(row: Mapping[str, Any], skipped: Mapping[str, Any] | None = None) -> Cell:
     worst, bound = _number(row["worst"]), row["bound"]
     ok = row["failed"] == 0
     text = "pass" if ok else f"FAIL {row['failed']}/{row['cases']}"
@@ -139,6 +169,9 @@ def _verdict_cell(row: Mapping[str, Any]) -> Cell:
         title += f"; worst {fmt(worst)}, bound {fmt(bound)}"
     elif worst is None and not ok:
         title += "; raised or failed without a measured value"
+    if skipped:
+        text += f" ({skipped['cases']} n/a)"
+        title += f"; {skipped['cases']} more not applicable: {skipped['reason']}"
     if row["check"] != column(row["check"]):
         text += " (subset)"
     return cell(

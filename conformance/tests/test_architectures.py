@@ -1,0 +1,156 @@
+"""Networks written as architecture specs: convolution and pooling, held to torch.
+
+Each test runs through the protocol (``gradients``, ``predict_proba``, ``fit``,
+``state_dict``) on models built from spec strings. An implementation whose
+``supported_layers`` leave out a layer a case uses is "not applicable" there: the test is
+skipped with the reason, and never counted as a pass.
+
+CI (``nox -s tests``) runs a documented subset of the convolution grid, every kernel size,
+stride, padding, channel count and pooling at least once (:data:`CI_GRID`); the other grid
+cases are marked ``slow`` and run in ``nox -s <impl>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from fromscratch.conformance import checks, reference
+from fromscratch.conformance.checks import Case, Measurement
+from fromscratch.conformance.registry import Implementation
+
+Record = Callable[[Measurement], Measurement]
+
+
+def _applies(impl: Implementation, layers: Sequence[int | str]) -> None:
+    reason = checks.unsupported(impl, layers)
+    if reason is not None:
+        pytest.skip(f"not applicable: {reason}")
+
+
+GRID = checks.conv_grid_cases()
+CI_CONVS = {
+    *(("1x9x7", conv) for conv in ("k1s1p0", "k3s2p1", "k5s1p2")),
+    *(("3x7x11", conv) for conv in ("k1s2p2", "k3s1p0", "k5s2p1")),
+}
+"""One diagonal through the grid: each kernel size, stride, padding and channel count at
+least once, each with both poolings: 12 of the 72 cases."""
+CI_GRID = frozenset(case.id for case in GRID if tuple(case.name.split("-")[:2]) in CI_CONVS)
+
+
+def _grid_param(case: Case) -> object:
+    marks = () if case.id in CI_GRID else (pytest.mark.slow,)
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_grid_param(c) for c in GRID])
+def test_conv_grid_gradients_match_torch(
+    differentiable_impl: Implementation, case: Case, record: Record
+):
+    _applies(differentiable_impl, case.layers)
+    m = record(checks.gradient_vs_torch(differentiable_impl, case))
+    assert m.passed, m.describe()
+
+
+@pytest.mark.parametrize("case", [*checks.cnn_cases(), checks.digits_case()], ids=lambda c: c.id)
+def test_cnn_gradients_match_torch(differentiable_impl: Implementation, case: Case, record: Record):
+    _applies(differentiable_impl, case.layers)
+    m = record(checks.gradient_vs_torch(differentiable_impl, case))
+    assert m.passed, m.describe()
+
+
+@pytest.mark.parametrize("case", checks.cnn_central_difference_cases(), ids=lambda c: c.id)
+def test_cnn_gradients_match_central_differences(
+    differentiable_impl: Implementation, case: Case, record: Record
+):
+    _applies(differentiable_impl, case.layers)
+    m = record(checks.central_difference(differentiable_impl, case))
+    assert m.passed, m.describe()
+
+
+def test_max_pool_ties_follow_torch(differentiable_impl: Implementation, record: Record):
+    _applies(differentiable_impl, checks.MAXPOOL_TIE_CASE.layers)
+    m = record(checks.maxpool_tie(differentiable_impl))
+    assert m.details["ties"] > 0
+    assert m.passed, m.describe()
+
+
+def test_cnn_training_matches_torch_step_for_step(
+    differentiable_impl: Implementation, record: Record
+):
+    case = checks.cnn_training_case()
+    _applies(differentiable_impl, case.net.layers)
+    m = record(checks.training_vs_torch(differentiable_impl, case))
+    assert m.passed, m.describe()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "case", [checks.cnn_cases()[-1], checks.digits_case(17)], ids=lambda c: c.id
+)
+def test_cnn_forward_matches_torch(impl: Implementation, case: Case, dtype: str, record: Record):
+    _applies(impl, case.layers)
+    m = record(checks.forward_vs_torch(impl, case, dtype))
+    assert m.passed, m.describe()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lenet_state_dict_has_torch_layout(impl: Implementation, dtype: str, record: Record):
+    _applies(impl, checks.LENET_SPEC)
+    m = record(checks.state_dict_layout(impl, dtype, checks.LENET_SPEC))
+    assert m.passed, m.describe()
+
+
+def test_an_unsupported_layer_is_refused_at_construction(impl: Implementation, record: Record):
+    if checks.supported_layers(impl) >= reference.SPEC_LAYERS.keys():
+        pytest.skip(f"not applicable: {impl.name} builds every layer a spec may name")
+    m = record(checks.unsupported_spec(impl))
+    assert m.passed, m.describe()
+
+
+# ------------------------------------------------------------------- the suite itself
+
+
+def test_the_grid_covers_every_axis_the_issue_names():
+    axes = {"k1", "k3", "k5", "s1", "s2", "p0", "p1", "p2", "1x", "3x", "max", "avg"}
+    for cases in (GRID, [c for c in GRID if c.id in CI_GRID]):
+        names = " ".join(c.name for c in cases)
+        assert all(axis in names for axis in axes), sorted(a for a in axes if a not in names)
+    assert len(GRID) == 72
+    assert len(CI_GRID) == 12
+    # odd image sizes: every grid image has an odd height or width
+    assert all(any(int(d) % 2 for d in c.name.split("-")[0].split("x")[1:]) for c in GRID)
+
+
+def test_the_reference_builds_torch_from_the_spec_alone():
+    net = reference.sequential(list(checks.LENET_SPEC))
+    assert [type(m).__name__ for m in net] == [
+        "Unflatten",
+        *("Conv2d", "ReLU", "MaxPool2d", "Conv2d"),
+        *("Flatten", "Linear"),
+    ]
+    shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    assert shapes["1.weight"] == (6, 1, 5, 5)
+    assert shapes["4.weight"] == (16, 6, 5, 5)
+    assert reference.widths(list(checks.LENET_SPEC)) == (784, 3)
+
+
+@pytest.mark.parametrize(
+    "text", ["os.system('x')", "Conv2d(1, 2, k)", "LSTMCell(3, 4)", "Linear(*[3, 4])"]
+)
+def test_the_reference_refuses_what_is_not_a_literal_whitelisted_call(text: str):
+    with pytest.raises((ValueError, TypeError)):
+        reference.layer(text)
+
+
+def test_not_applicable_says_why_and_is_never_a_pass():
+    class MlpOnly:
+        pass
+
+    impl = Implementation("mlp-only", MlpOnly, {})  # type: ignore[arg-type]
+    rows = checks.not_applicable(impl)
+    assert rows
+    assert all("declares no supported_layers" in r["reason"] for r in rows)
+    assert all("Conv2d" in r["reason"] for r in rows)
+    assert not [c for c in checks.spec_checks(impl) if checks.unsupported(impl, c[1]) is None]
