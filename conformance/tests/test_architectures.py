@@ -19,6 +19,7 @@ import pytest
 from fromscratch.conformance import checks, reference
 from fromscratch.conformance.checks import Case, Measurement
 from fromscratch.conformance.registry import Implementation
+from fromscratch.conformance.tolerances import RECIPE_SUBSETS, RECIPE_THRESHOLDS, Dataset
 
 Record = Callable[[Measurement], Measurement]
 
@@ -154,3 +155,37 @@ def test_not_applicable_says_why_and_is_never_a_pass():
     assert all("declares no supported_layers" in r["reason"] for r in rows)
     assert all("Conv2d" in r["reason"] for r in rows)
     assert not [c for c in checks.spec_checks(impl) if checks.unsupported(impl, c[1]) is None]
+
+
+# ------------------------------------------------------------------- CNN recipes
+
+
+def _recipe(impl: Implementation, recipe: str, request: pytest.FixtureRequest) -> Dataset:
+    dataset, _ = RECIPE_THRESHOLDS[recipe]
+    chosen = request.config.getoption("--dataset")
+    if chosen and dataset not in chosen:
+        pytest.skip(f"left out by --dataset {' --dataset '.join(chosen)}")
+    if recipe not in impl.recipes:
+        pytest.skip(f"not applicable: {impl.name} has no RECIPES[{recipe!r}]")
+    return dataset
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", sorted(RECIPE_THRESHOLDS))
+def test_cnn_recipe_reaches_its_accuracy(
+    differentiable_impl: Implementation, recipe: str, record: Record, request: pytest.FixtureRequest
+):
+    dataset = _recipe(differentiable_impl, recipe, request)
+    m = record(checks.accuracy(differentiable_impl, dataset, recipe=recipe))
+    assert m.passed, m.describe()
+
+
+@pytest.mark.subset
+@pytest.mark.parametrize("recipe", sorted(RECIPE_SUBSETS))
+def test_cnn_recipe_on_the_ci_subset(
+    differentiable_impl: Implementation, recipe: str, record: Record, request: pytest.FixtureRequest
+):
+    dataset = _recipe(differentiable_impl, recipe, request)
+    m = record(checks.accuracy(differentiable_impl, dataset, subset=True, recipe=recipe))
+    assert m.details["n_train"] == RECIPE_SUBSETS[recipe].n_train
+    assert m.passed, m.describe()

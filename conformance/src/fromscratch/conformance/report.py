@@ -36,6 +36,7 @@ from fromscratch.conformance.runfacts import run_facts
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
     ES_COSINE_FRACTION,
+    RECIPE_SUBSETS,
     SLOW_ACCURACY,
     SUBSETS,
     TOLERANCES,
@@ -189,20 +190,22 @@ def _quick_or_watched(
         if not (isinstance(check, partial) and check.func is checks.accuracy):
             return check
         dataset: Dataset = check.args[1]
+        name: str = check.keywords.get("recipe") or dataset
+        subsets = {**SUBSETS, **RECIPE_SUBSETS}
         # --quick: every accuracy check that has a CI subset (SUBSETS) trains on it, the
         # full-data ones that CI runs in full too, so the whole report takes minutes.
-        subset = quick and dataset in SUBSETS
-        recipe = impl.recipes[dataset]
+        subset = quick and name in subsets
+        recipe = impl.recipes[name]
         X_test, y_test = checks.load(dataset, "test")
-        watch = Watch(impl.name, dataset, recipe, X_test, y_test)
+        watch = Watch(impl.name, dataset, recipe, X_test, y_test, name=name)
         n_rows = len(checks.load(dataset, "train")[1])
         if subset:
-            n_rows = min(n_rows, SUBSETS[dataset].n_train)
+            n_rows = min(n_rows, subsets[name].n_train)
         progress = TrainingProgress(
             int(recipe["fit"]["epochs"]),
             n_rows=n_rows,
             batch_size=int(recipe["fit"]["batch_size"]),
-            label=f"{impl.name} {dataset}{' (CI subset)' if subset else ''}",
+            label=f"{impl.name} {name}{' (CI subset)' if subset else ''}",
         )
 
         def batch_callback(model: Any) -> dict[str, Any]:

@@ -40,9 +40,12 @@ class Watch:
         recipe: Mapping[str, Any],
         X_test: NDArray[Any],
         y_test: NDArray[Any],
+        name: str | None = None,
     ) -> None:
         self.implementation = implementation
         self.dataset = dataset
+        self.name = name or dataset
+        """The recipe's name: the data set's, or another such as ``"mnist_cnn"``."""
         self.recipe = recipe
         self.X_test, self.y_test = X_test, y_test
         self.test_accuracy: list[float] = []
@@ -83,9 +86,10 @@ class Watch:
             self.y_test, predicted, n_classes=proba.shape[1]
         )
         state = self.model.state_dict()
-        if out is not None:
-            name = f"weights/{self.implementation}-{self.dataset}.safetensors"
-            model_kwargs = self.recipe["model"]
+        model_kwargs = self.recipe["model"]
+        # The weights format holds MLPs; a network written as a spec is not saved.
+        if out is not None and all(isinstance(n, int) for n in model_kwargs.get("layers", [])):
+            name = f"weights/{self.implementation}-{self.name}.safetensors"
             weights.save(
                 self.model,
                 out / name,
