@@ -189,3 +189,36 @@ def test_cnn_recipe_on_the_ci_subset(
     m = record(checks.accuracy(differentiable_impl, dataset, subset=True, recipe=recipe))
     assert m.details["n_train"] == RECIPE_SUBSETS[recipe].n_train
     assert m.passed, m.describe()
+
+
+def test_the_verdict_shows_not_applicable_with_the_reason():
+    from fromscratch.conformance import sections
+    from fromscratch.conformance.document import Table
+
+    summary = [
+        {"implementation": "a", "check": "gradient_vs_torch", "cases": 2, "failed": 0,
+         "worst": 0.5, "bound": 1.0, "higher_is_better": False},
+        {"implementation": "b", "check": "gradient_vs_torch", "cases": 2, "failed": 0,
+         "worst": 0.25, "bound": 1.0, "higher_is_better": False},
+    ]  # fmt: skip
+    why = "b does not build Conv2d: its supported_layers are Linear, ReLU"
+    results = {
+        "summary": summary,
+        "implementations": [{"name": "a"}, {"name": "b"}],
+        "not_applicable": [
+            {"implementation": "b", "check": "gradient_vs_torch", "cases": 80, "reason": why},
+            {"implementation": "b", "check": "maxpool_tie", "cases": 1, "reason": why},
+        ],
+    }
+    blocks = sections.verdict(results)
+    tables = [b for b in blocks if isinstance(b, Table)]
+    rows = {row[0].text: row for row in tables[0].rows}
+    assert rows["gradient_vs_torch"][2].text == "pass 0.25x (80 n/a)"
+    assert why in rows["gradient_vs_torch"][2].title
+    assert rows["maxpool_tie"][2].text == "n/a"
+    assert rows["maxpool_tie"][2].title == why
+    assert rows["maxpool_tie"][1].text == "n/a"  # a has no row and no reason: "does not apply"
+    listed = [[c.text for c in row] for row in tables[1].rows]
+    assert ["b", "maxpool_tie", "1", why] in listed
+    text = " ".join(getattr(b, "text", "") for b in blocks)
+    assert "2 implementations, 4 measured cases" in text  # n/a cases are not counted

@@ -1,0 +1,80 @@
+"""From ``layers`` to the list of modules: the MLP shorthand, or one module per spec entry.
+
+``[784, 128, 10]`` becomes ``Linear, ReLU, Linear``; a spec such as
+``["Unflatten(1, (1, 28, 28))", "Conv2d(1, 6, 5, padding=2)", "ReLU()", ...]`` becomes
+one module per entry, in ``nn.Sequential`` order, so that module ``i`` owns the state-dict
+keys ``"i.weight"`` and ``"i.bias"``. Parsing and shape checks are the boundary's
+(:mod:`fromscratch.boundary.spec`); this file only maps names to the modules here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+
+from fromscratch.boundary.spec import LayerSpec, parse_layers, shapes
+
+from .activations import ACTIVATIONS, ActivationLayer
+from .conv import Conv2d
+from .layers import Linear, Module
+from .pool import AvgPool2d, MaxPool2d
+from .reshape import Flatten, Unflatten
+
+SUPPORTED_LAYERS: Final = frozenset(
+    {"Linear", "ReLU", "Sigmoid", "Tanh", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten"}
+    | {"Unflatten"}
+)
+"""The ``torch.nn`` names a spec may use with ``matrix``."""
+
+_ACTIVATION_NAMES: Final = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
+
+
+def build(
+    layers: Sequence[Any], activation: str, rng: np.random.Generator, dtype: np.dtype[Any]
+) -> tuple[list[Module], int, int]:
+    """``(modules, columns of X, outputs)`` for ``layers``; parameters are drawn from
+    ``rng`` module by module, in order, as torch initialises ``nn.Sequential``.
+
+    Raises ``ValueError`` for a spec that does not parse, names a layer ``matrix`` does not
+    build, or whose shapes do not fit.
+    """
+    specs = parse_layers(layers, activation)
+    for i, spec in enumerate(specs):
+        if spec.name not in SUPPORTED_LAYERS:
+            raise ValueError(
+                f"layers[{i}] = {spec}: matrix does not build {spec.name}; it builds "
+                f"{', '.join(sorted(SUPPORTED_LAYERS))}"
+            )
+    sizes = shapes(specs)
+    modules = [_module(spec, rng, dtype, f"layers[{i}] = {spec}") for i, spec in enumerate(specs)]
+    return modules, sizes[0][0], sizes[-1][0]
+
+
+def _module(spec: LayerSpec, rng: np.random.Generator, dtype: np.dtype[Any], where: str) -> Module:
+    p = spec.params
+    if spec.name == "Linear":
+        if not p["bias"]:
+            raise ValueError(f"{where}: matrix's Linear always has a bias (bias=True)")
+        return Linear(p["in_features"], p["out_features"], rng, dtype)
+    if spec.name in _ACTIVATION_NAMES:
+        return ActivationLayer(ACTIVATIONS[_ACTIVATION_NAMES[spec.name]])
+    if spec.name == "Conv2d":
+        return Conv2d(
+            p["in_channels"],
+            p["out_channels"],
+            p["kernel_size"],
+            p["stride"],
+            p["padding"],
+            p["bias"],
+            rng,
+            dtype,
+        )
+    if spec.name == "MaxPool2d":
+        return MaxPool2d(p["kernel_size"], p["stride"])
+    if spec.name == "AvgPool2d":
+        return AvgPool2d(p["kernel_size"], p["stride"])
+    if spec.name == "Flatten":
+        return Flatten()
+    return Unflatten(p["unflattened_size"])
