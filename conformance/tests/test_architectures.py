@@ -13,6 +13,7 @@ cases are marked ``slow`` and run in ``nox -s <impl>``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -222,3 +223,68 @@ def test_the_verdict_shows_not_applicable_with_the_reason():
     assert ["b", "maxpool_tie", "1", why] in listed
     text = " ".join(getattr(b, "text", "") for b in blocks)
     assert "2 implementations, 4 measured cases" in text  # n/a cases are not counted
+
+
+# ------------------------------------------------------------------- portable weights
+
+PORTABLE_TARGETS = ("matrix", "autograd", "torch")
+
+
+@pytest.mark.parametrize("target", PORTABLE_TARGETS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cnn_weights_move_between_implementations_and_torch(
+    impl: Implementation, target: str, dtype: str, tmp_path: Path, record: Record
+):
+    """A CNN saved by one implementation gives the same probabilities on real 8x8 digits
+    in another one and in torch (``weights.save(..., layers=spec)``)."""
+    from fromscratch.conformance import registry
+    from fromscratch.conformance.portability import transfer
+
+    _applies(impl, checks.DIGITS_NET)
+    if target != "torch":
+        other = registry.discover().get(target)
+        if other is None:
+            pytest.skip(f"{target} is not installed")
+        _applies(other, checks.DIGITS_NET)
+    case = checks.digits_case(64)
+    X, _ = case.batch()
+    model = impl.build(list(case.layers), loss="cross_entropy", seed=3, dtype=dtype)
+    m = record(
+        transfer(
+            model,
+            impl.name,
+            target,
+            X,
+            tmp_path / "cnn.safetensors",
+            activation="relu",
+            loss="cross_entropy",
+            layers=list(case.layers),
+        )
+    )
+    assert m.passed, m.describe()
+
+
+def test_cnn_weights_say_which_layers_they_need(tmp_path: Path):
+    import numpy as np
+
+    from fromscratch.conformance import reference, weights
+
+    torch_model = reference.sequential(list(checks.DIGITS_NET))
+    state = {k: v.detach().numpy().copy() for k, v in torch_model.state_dict().items()}
+
+    class Saved:
+        def state_dict(self) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+            return state
+
+    path = weights.save(
+        Saved(), tmp_path / "cnn.safetensors", activation="relu", loss="cross_entropy",
+        implementation="torch", layers=list(checks.DIGITS_NET),
+    )  # fmt: skip
+    saved = weights.read_weights(path)
+    assert saved.architecture.layers == list(checks.DIGITS_NET)
+    assert set(saved.tensors) == set(state)
+    with pytest.raises(ValueError, match="not that of layers"):
+        weights.save(
+            Saved(), tmp_path / "x.safetensors", activation="relu", loss="cross_entropy",
+            implementation="torch", layers=list(checks.LENET_SPEC),
+        )  # fmt: skip

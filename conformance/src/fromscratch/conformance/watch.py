@@ -87,9 +87,9 @@ class Watch:
         )
         state = self.model.state_dict()
         model_kwargs = self.recipe["model"]
-        # The weights format holds MLPs; a network written as a spec is not saved.
-        if out is not None and all(isinstance(n, int) for n in model_kwargs.get("layers", [])):
+        if out is not None:
             name = f"weights/{self.implementation}-{self.name}.safetensors"
+            layers = list(model_kwargs.get("layers", []))
             weights.save(
                 self.model,
                 out / name,
@@ -98,6 +98,7 @@ class Watch:
                 implementation=self.implementation,
                 dataset=self.dataset,
                 recipe=self.recipe,
+                layers=layers if layers and all(isinstance(n, str) for n in layers) else None,
             )
             record["weights"] = name
         shape = IMAGE_SHAPES.get(self.dataset)
