@@ -1,6 +1,6 @@
-"""From ``layers`` to the list of modules: the MLP shorthand, or one module per spec entry.
+"""From an architecture spec to the list of modules, one per ``nn.Sequential`` entry.
 
-``[784, 128, 10]`` becomes ``Linear, ReLU, Linear``; a spec such as
+A spec such as
 ``["Unflatten(1, (1, 28, 28))", "Conv2d(1, 6, 5, padding=2)", "ReLU()", ...]`` becomes
 one module per entry, in ``nn.Sequential`` order, so that module ``i`` owns the state-dict
 keys ``"i.weight"`` and ``"i.bias"``. Parsing and shape checks are the boundary's
@@ -28,19 +28,38 @@ SUPPORTED_LAYERS: Final = frozenset(
 )
 """The ``torch.nn`` names a spec may use with ``matrix``."""
 
+LENET5: Final = [
+    "Unflatten(1, (1, 28, 28))",
+    *("Conv2d(1, 6, 5, padding=2)", "ReLU()", "MaxPool2d(2)"),  # 6 x 28 x 28 -> 6 x 14 x 14
+    *("Conv2d(6, 16, 5)", "ReLU()", "MaxPool2d(2)"),  # 16 x 10 x 10 -> 16 x 5 x 5
+    "Flatten()",
+    *("Linear(400, 120)", "ReLU()", "Linear(120, 84)", "ReLU()", "Linear(84, 10)"),
+]
+"""LeNet-5 (LeCun et al., 1998) with relu and max pooling, for 28 x 28 MNIST rows."""
+
 _ACTIVATION_NAMES: Final = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 
 
+def is_spec(layers: object) -> bool:
+    """Whether ``layers`` is a non-empty list of spec strings (else: the MLP shorthand)."""
+    return (
+        isinstance(layers, Sequence)
+        and not isinstance(layers, str)
+        and bool(layers)
+        and all(isinstance(entry, str) for entry in layers)
+    )
+
+
 def build(
-    layers: Sequence[Any], activation: str, rng: np.random.Generator, dtype: np.dtype[Any]
+    layers: Sequence[str], rng: np.random.Generator, dtype: np.dtype[Any]
 ) -> tuple[list[Module], int, int]:
-    """``(modules, columns of X, outputs)`` for ``layers``; parameters are drawn from
-    ``rng`` module by module, in order, as torch initialises ``nn.Sequential``.
+    """``(modules, columns of X, outputs)`` for a spec; parameters are drawn from ``rng``
+    module by module, in order, as torch initialises ``nn.Sequential``.
 
     Raises ``ValueError`` for a spec that does not parse, names a layer ``matrix`` does not
     build, or whose shapes do not fit.
     """
-    specs = parse_layers(layers, activation)
+    specs = parse_layers(layers)
     for i, spec in enumerate(specs):
         if spec.name not in SUPPORTED_LAYERS:
             raise ValueError(

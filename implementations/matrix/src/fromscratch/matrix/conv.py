@@ -58,23 +58,25 @@ is kh x kw vectorized additions, with no loop over pixels; cutting the padding o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
+
+from .layers import Module
 
 
-class Conv2d:
+class Conv2d(Module):
     r"""``torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias)``.
 
     Parameters are drawn like torch's defaults: :math:`W, b \sim \mathcal{U}(-1/\sqrt{k},
     1/\sqrt{k})` with :math:`k = C k_h k_w` inputs per output, ``W`` first and then ``b``.
-    The gradients live beside them, in ``dL_dW`` and ``dL_db``.
+    The gradients live beside them, in ``dL_dW`` and ``dL_db``. ``bias=False`` leaves
+    ``b`` out (and ``"bias"`` out of the state dict), as torch does.
     """
 
-    needs_input_grad = True
+    params: ClassVar[dict[str, str]] = {"weight": "W", "bias": "b"}
 
     def __init__(
         self,
@@ -97,6 +99,8 @@ class Conv2d:
         )
         self.dL_dW: Array = np.zeros_like(self.W)
         self.dL_db: Array | None = None if self.b is None else np.zeros_like(self.b)
+        if not bias:
+            self.params = {"weight": "W"}  # type: ignore[misc]  # this one has no bias
 
     def forward(self, a: Array) -> Array:
         r""":math:`z = W_{flat}\, \text{cols} + b`, shape (n, O, H_o, W_o); keeps ``cols``."""

@@ -33,7 +33,7 @@ every parameter against the gradient its module stored beside it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +46,7 @@ from fromscratch.boundary.options import check_fit_options, make_optimizer
 from fromscratch.boundary.types import DTYPES, Array, BatchCallback, Callback, Labels, StateDict
 
 from .activations import ACTIVATIONS, ActivationLayer
+from .architecture import SUPPORTED_LAYERS, build, is_spec
 from .layers import Linear, Module
 from .losses import LOSSES
 
@@ -102,31 +103,43 @@ class Network(Classifier):
 
     # ------------------------------------------------------------- construction, fit
 
+    supported_layers: ClassVar[frozenset[str]] = SUPPORTED_LAYERS
+    """The ``torch.nn`` names a spec may use (docs/protocol.md); others raise ``ValueError``."""
+
     def __init__(
         self,
-        layers: Sequence[int],
+        layers: Sequence[int] | Sequence[str],
         *,
         activation: str = "relu",
         loss: str = "cross_entropy",
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check.check_layers(layers)
         self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
         self.activation = ACTIVATIONS[activation]
         self.loss_name = check.check_choice("loss", loss, LOSSES)
         self.criterion = LOSSES[loss]
         self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
         self.seed = check.check_seed(seed)
-        self.n_classes = check.check_outputs(loss, self.sizes[-1])
 
         rng = np.random.default_rng(self.seed)
+        self.spec: list[str] | None = None
         self.modules: list[Module] = []
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
-            if self.modules:  # an activation between two linear layers
-                self.modules.append(ActivationLayer(self.activation))
-            self.modules.append(Linear(fan_in, fan_out, rng, self.dtype))
-        self.modules[0].needs_input_grad = False
+        if is_spec(layers):  # one module per nn.Sequential entry: architecture.py
+            self.spec = [str(entry) for entry in layers]
+            self.modules, n_in, n_out = build(self.spec, rng, self.dtype)
+            self.sizes: tuple[int, ...] = (n_in, n_out)
+        else:
+            self.sizes = check.check_layers(layers)
+            for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
+                if self.modules:  # an activation between two linear layers
+                    self.modules.append(ActivationLayer(self.activation))
+                self.modules.append(Linear(fan_in, fan_out, rng, self.dtype))
+        self.n_classes = check.check_outputs(loss, self.sizes[-1])
+        for module in self.modules:  # the first module that learns: nothing before it does
+            if module.params:
+                module.needs_input_grad = False
+                break
         self._shuffle_rng = shuffle_rng(self.seed)
 
     def fit(
@@ -210,6 +223,14 @@ class Network(Classifier):
         arrays = check.check_state_dict(state, expected, self.dtype)
         for key, p in named:
             p.data[...] = arrays[key]  # in place: the optimizer's handles read these arrays
+
+    def __repr__(self) -> str:
+        if self.spec is None:
+            return super().__repr__()
+        return (
+            f"Network({self.spec!r}, loss={self.loss_name!r}, seed={self.seed}, "
+            f"dtype={self.dtype.name!r})"
+        )
 
     def _named(self) -> list[tuple[str, Parameter]]:
         """``("0.weight", handle)``...: module ``i`` of the list is entry ``i`` of

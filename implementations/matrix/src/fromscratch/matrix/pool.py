@@ -42,15 +42,14 @@ the backward pass kh kw vectorized additions
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
+
+from .layers import Module
 
 
-class _Pool2d:
+class _Pool2d(Module):
     """What both poolings share: the pixels one window offset (u, v) touches."""
 
     def __init__(self, kernel_size: tuple[int, int], stride: tuple[int, int]) -> None:
@@ -96,9 +95,10 @@ class AvgPool2d(_Pool2d):
     def forward(self, a: Array) -> Array:
         self.input_shape = a.shape
         offsets = self._offsets(a.shape)
-        total = sum(a[:, :, rows, columns] for rows, columns in offsets)
-        z: Array = total / len(offsets)
-        return z
+        total = np.zeros_like(a[:, :, offsets[0][0], offsets[0][1]])
+        for rows, columns in offsets:
+            total += a[:, :, rows, columns]
+        return total / len(offsets)
 
     def backward(self, dL_dz: Array) -> Array:
         offsets = self._offsets(self.input_shape)
