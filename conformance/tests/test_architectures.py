@@ -151,10 +151,12 @@ def test_not_applicable_says_why_and_is_never_a_pass():
         pass
 
     impl = Implementation("mlp-only", MlpOnly, {})  # type: ignore[arg-type]
-    rows = checks.not_applicable(impl)
+    rows = [r for r in checks.not_applicable(impl) if not r["check"].startswith("accuracy")]
     assert rows
     assert all("declares no supported_layers" in r["reason"] for r in rows)
     assert all("Conv2d" in r["reason"] for r in rows)
+    recipes = [r for r in checks.not_applicable(impl) if r["check"] == "accuracy[mnist_cnn]"]
+    assert recipes[0]["reason"] == "mlp-only has no RECIPES['mnist_cnn']"
     assert not [c for c in checks.spec_checks(impl) if checks.unsupported(impl, c[1]) is None]
 
 
