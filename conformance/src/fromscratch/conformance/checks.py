@@ -29,14 +29,13 @@ from fromscratch.conformance.registry import Implementation, shadowing_checkout
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
     CENTRAL_DIFFERENCE_STEP,
-    RECIPE_SUBSETS,
     RECIPE_THRESHOLDS,
-    SUBSETS,
     TOLERANCES,
     Dataset,
     Tolerance,
     es_cosine_threshold,
     es_expected_cosine,
+    subset_of,
 )
 
 ACTIVATIONS: Final = ("relu", "sigmoid", "tanh")
@@ -1295,9 +1294,9 @@ def accuracy(
     and gets the trained model through ``trained(model)``; none of them changes what is
     measured.
     """
-    subsets = RECIPE_SUBSETS if recipe else SUBSETS
     key: str = recipe or dataset
-    n_train = subsets[key].n_train if subset else None
+    chosen = subset_of(key) if subset else None
+    n_train = chosen.n_train if chosen else None
     model, curve, seconds = train(
         impl,
         dataset,
@@ -1312,8 +1311,8 @@ def accuracy(
     X_test, y_test = load(dataset, "test")
     predicted = model.predict(X_test)
     acc = float(np.mean(predicted == y_test))
-    if subset:
-        threshold = subsets[key].thresholds[impl.training]
+    if chosen:
+        threshold = chosen.thresholds[impl.training]
         case = f"{key}[:{n_train}]"
     elif recipe:
         threshold, case = RECIPE_THRESHOLDS[recipe][1], recipe

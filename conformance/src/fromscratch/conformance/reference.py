@@ -62,7 +62,7 @@ def widths(layers: Sequence[int | str]) -> tuple[int, int]:
         return int(layers[0]), int(layers[-1])
     first = layer(str(layers[0]))
     if isinstance(first, nn.Unflatten):
-        n_in = math.prod(first.unflattened_size)  # type: ignore[arg-type]
+        n_in = math.prod(first.unflattened_size)
     elif isinstance(first, nn.Linear):
         n_in = first.in_features
     else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Final, cast
@@ -57,7 +58,7 @@ class Implementation:
         """Whether the model class offers an evolution-strategies ``estimate_gradient``."""
         return callable(getattr(self.factory, "estimate_gradient", None))
 
-    def build(self, layers: list[int], **kwargs: Any) -> Any:
+    def build(self, layers: Sequence[int | str], **kwargs: Any) -> Any:
         """Construct a model; the result is checked against the protocol."""
         model = self.factory(layers, **kwargs)
         expected: list[type] = [Differentiable if self.differentiable else Model]

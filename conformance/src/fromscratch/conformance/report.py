@@ -36,13 +36,13 @@ from fromscratch.conformance.runfacts import run_facts
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
     ES_COSINE_FRACTION,
-    RECIPE_SUBSETS,
     SLOW_ACCURACY,
     SUBSETS,
     TOLERANCES,
     Dataset,
     es_cosine_threshold,
     es_expected_cosine,
+    subset_of,
 )
 from fromscratch.conformance.watch import Watch
 
@@ -191,16 +191,16 @@ def _quick_or_watched(
             return check
         dataset: Dataset = check.args[1]
         name: str = check.keywords.get("recipe") or dataset
-        subsets = {**SUBSETS, **RECIPE_SUBSETS}
         # --quick: every accuracy check that has a CI subset (SUBSETS) trains on it, the
         # full-data ones that CI runs in full too, so the whole report takes minutes.
-        subset = quick and name in subsets
+        chosen = subset_of(name)
+        subset = quick and chosen is not None
         recipe = impl.recipes[name]
         X_test, y_test = checks.load(dataset, "test")
         watch = Watch(impl.name, dataset, recipe, X_test, y_test, name=name)
         n_rows = len(checks.load(dataset, "train")[1])
-        if subset:
-            n_rows = min(n_rows, subsets[name].n_train)
+        if subset and chosen is not None:
+            n_rows = min(n_rows, chosen.n_train)
         progress = TrainingProgress(
             int(recipe["fit"]["epochs"]),
             n_rows=n_rows,

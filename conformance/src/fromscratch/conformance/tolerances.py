@@ -110,6 +110,13 @@ RECIPE_SUBSETS: Final[dict[str, Subset]] = {
 }
 
 
+def subset_of(recipe: str) -> Subset | None:
+    """CI's subset for a recipe named by its data set (:data:`SUBSETS`) or by its own name
+    (:data:`RECIPE_SUBSETS`); ``None`` when it has none."""
+    named = {**{str(k): v for k, v in SUBSETS.items()}, **RECIPE_SUBSETS}
+    return named.get(recipe)
+
+
 @dataclass(frozen=True)
 class SpeedTarget:
     """Epoch time of `nox -s bench` divided by the ``baseline`` contender's, at most ``ratio``."""
