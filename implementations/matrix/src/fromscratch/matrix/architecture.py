@@ -4,7 +4,7 @@ A spec such as
 ``["Unflatten(1, (1, 28, 28))", "Conv2d(1, 6, 5, padding=2)", "ReLU()", ...]`` becomes
 one module per entry, in ``nn.Sequential`` order, so that module ``i`` owns the state-dict
 keys ``"i.weight"`` and ``"i.bias"``. Parsing and shape checks are the boundary's
-(:mod:`fromscratch.boundary.spec`); this file only maps names to the modules here.
+(``fromscratch.boundary.spec``); this file only maps names to the modules here.
 """
 
 from __future__ import annotations
