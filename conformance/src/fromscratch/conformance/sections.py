@@ -219,6 +219,12 @@ def _trainings(results: Mapping[str, Any], dataset: str | None = None) -> list[d
     return [t for t in runs if dataset is None or t["dataset"] == dataset]
 
 
+def _recipe(training: Mapping[str, Any]) -> str:
+    """The recipe a training ran: its data set's, or its own name (``mnist_cnn``); figures
+    are named by it, so two recipes on one data set keep their own."""
+    return str(training.get("recipe") or training["dataset"])
+
+
 def _label(results: Mapping[str, Any]) -> str:
     return "QUICK: CI subsets" if results["quick"] else ""
 
@@ -276,7 +282,7 @@ def accuracy(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
         )
     )
     for t in results["trainings"]:
-        name = f"confusion-{t['implementation']}-{t['dataset']}"
+        name = f"confusion-{t['implementation']}-{_recipe(t)}"
         title = f"{t['implementation']} on {t['case']}"
         blocks.append(Heading(f"{title}: per class", slug("acc", t["implementation"], t["case"])))
         metrics = t.get("metrics")
@@ -499,7 +505,7 @@ def learned(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
         impl, case = t["implementation"], t["case"]
         layer = t.get("first_layer")
         if layer:
-            name = f"weights-{impl}-{t['dataset']}"
+            name = f"weights-{impl}-{_recipe(t)}"
             draw[name] = figures.weight_tiles(
                 layer["tiles"],
                 layer["shape"],
@@ -518,7 +524,7 @@ def learned(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             )
         wrong = t.get("misclassified")
         if wrong and wrong["examples"]:
-            name = f"misclassified-{impl}-{t['dataset']}"
+            name = f"misclassified-{impl}-{_recipe(t)}"
             draw[name] = figures.misclassified(
                 wrong["examples"],
                 wrong["shape"],

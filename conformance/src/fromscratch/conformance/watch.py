@@ -66,6 +66,7 @@ class Watch:
         record: dict[str, Any] = {
             "implementation": self.implementation,
             "dataset": self.dataset,
+            "recipe": self.name,
             "case": measurement.case,
             "n_train": details.get("n_train"),
             "train_seconds": details.get("train_seconds"),
