@@ -325,7 +325,7 @@ def curves(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             continue
         name = f"curves-{dataset}"
         draw[name] = figures.learning_curves(runs, f"Learning curves on {dataset}", _label(results))
-        impls = ", ".join(t["implementation"] for t in runs)
+        impls = ", ".join(figures.run_label(t) for t in runs)
         blocks.append(
             Figure(
                 name,
