@@ -60,8 +60,8 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "weight_decay": 0.01,
         },
     },
-    # LeNet-5 with relu and max pooling, written as the spec of its nn.Sequential: 99.2%
-    # test accuracy after 10 epochs (seed 0); see the README's "Convolutions".
+    # LeNet-5 with relu and max pooling, written as the spec of its nn.Sequential: 99.21%
+    # test accuracy after 10 epochs (seed 0), about 195 s of CPU on one BLAS thread.
     "mnist_cnn": {
         "model": {
             "layers": LENET5,
