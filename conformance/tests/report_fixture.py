@@ -241,10 +241,10 @@ def expected_figures(results: dict[str, Any]) -> set[str]:
     names = {f"curves-{d}" for d in results["datasets"]} | {"accuracy-time-mnist", "agreement"}
     names.add("es-cosine")
     for t in results["trainings"]:
-        names.add(f"confusion-{t['implementation']}-{t['dataset']}")
+        names.add(f"confusion-{t['implementation']}-{t.get('recipe') or t['dataset']}")
         if t["first_layer"]:
-            names.add(f"weights-{t['implementation']}-{t['dataset']}")
-            names.add(f"misclassified-{t['implementation']}-{t['dataset']}")
+            names.add(f"weights-{t['implementation']}-{t.get('recipe') or t['dataset']}")
+            names.add(f"misclassified-{t['implementation']}-{t.get('recipe') or t['dataset']}")
     return names
 
 

@@ -34,7 +34,7 @@ def _torch_backward(
     return z.detach().numpy(), a_t.grad.numpy(), grads
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     n=st.integers(1, 3),
     c_in=st.integers(1, 3),

@@ -280,7 +280,7 @@ def test_divergence_raises_floating_point_error_without_warnings() -> None:
 
 
 def test_recipes_are_plain_dicts_of_constructor_and_fit_arguments() -> None:
-    assert set(RECIPES) == {"mnist", "breast_cancer"}
+    assert set(RECIPES) == {"mnist", "breast_cancer", "mnist_cnn"}
     for recipe in RECIPES.values():
         model = Network(**recipe["model"])
         fit = dict(recipe["fit"])

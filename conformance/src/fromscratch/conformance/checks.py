@@ -29,12 +29,13 @@ from fromscratch.conformance.registry import Implementation, shadowing_checkout
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
     CENTRAL_DIFFERENCE_STEP,
-    SUBSETS,
+    RECIPE_THRESHOLDS,
     TOLERANCES,
     Dataset,
     Tolerance,
     es_cosine_threshold,
     es_expected_cosine,
+    subset_of,
 )
 
 ACTIVATIONS: Final = ("relu", "sigmoid", "tanh")
@@ -1166,10 +1167,22 @@ def not_applicable(impl: Implementation) -> list[dict[str, Any]]:
         if names := _missing(impl, layers):
             missing.setdefault(check, set()).update(names)
             cases[check] = cases.get(check, 0) + 1
-    return [
+    rows = [
         {"check": c, "implementation": impl.name, "cases": cases[c], "reason": _why(impl, m)}
         for c, m in missing.items()
     ]
+    for recipe in RECIPE_THRESHOLDS:
+        if recipe not in impl.recipes:
+            reason = f"{impl.name} has no RECIPES[{recipe!r}]"
+            rows.append(
+                {
+                    "check": f"accuracy[{recipe}]",
+                    "implementation": impl.name,
+                    "cases": 1,
+                    "reason": reason,
+                }
+            )
+    return rows
 
 
 # --------------------------------------------------------------------------- training
@@ -1231,13 +1244,15 @@ def train(
     observe: Observer | None = None,
     callbacks: Sequence[Callable[[int, Mapping[str, float]], None]] = (),
     fit_options: Callable[[Any], Mapping[str, Any]] | None = None,
+    recipe_name: str | None = None,
 ) -> tuple[Any, Curve, float]:
     """Build and fit a model with the implementation's own recipe, on the first ``n_train``
     training rows (all of them by default); return it, its curve and the wall time of ``fit``
     (without the time ``observe`` took). ``callbacks`` also run after each epoch, and
     ``fit_options(model)`` adds keyword arguments to ``fit`` (a progress display's
-    ``batch_callback``)."""
-    recipe = impl.recipes[dataset]
+    ``batch_callback``). ``recipe_name`` picks a recipe other than ``RECIPES[dataset]``,
+    such as ``"mnist_cnn"``."""
+    recipe = impl.recipes[recipe_name or dataset]
     X, y = load(dataset, "train")
     if n_train is not None:
         X, y = X[:n_train], y[:n_train]
@@ -1264,8 +1279,11 @@ def accuracy(
     callbacks: Sequence[Callable[[int, Mapping[str, float]], None]] = (),
     fit_options: Callable[[Any], Mapping[str, Any]] | None = None,
     trained: Callable[[Any], None] | None = None,
+    recipe: str | None = None,
 ) -> Measurement:
-    """Test-split accuracy after training with the recipe.
+    """Test-split accuracy after training with the recipe (``RECIPES[recipe]`` when
+    ``recipe`` names one of :data:`RECIPE_THRESHOLDS`, judged by its threshold and trained
+    on its :data:`RECIPE_SUBSETS` entry with ``subset=True``).
 
     The bound comes from :data:`ACCURACY_THRESHOLDS` for the implementation's kind of
     training. With ``subset=True`` the recipe trains on :data:`SUBSETS` ``[dataset]``'s first
@@ -1276,21 +1294,31 @@ def accuracy(
     and gets the trained model through ``trained(model)``; none of them changes what is
     measured.
     """
-    n_train = SUBSETS[dataset].n_train if subset else None
+    key: str = recipe or dataset
+    chosen = subset_of(key) if subset else None
+    n_train = chosen.n_train if chosen else None
     model, curve, seconds = train(
-        impl, dataset, n_train, observe=observe, callbacks=callbacks, fit_options=fit_options
+        impl,
+        dataset,
+        n_train,
+        observe=observe,
+        callbacks=callbacks,
+        fit_options=fit_options,
+        recipe_name=recipe,
     )
     if trained is not None:
         trained(model)
     X_test, y_test = load(dataset, "test")
     predicted = model.predict(X_test)
     acc = float(np.mean(predicted == y_test))
-    if subset:
-        threshold = SUBSETS[dataset].thresholds[impl.training]
-        case = f"{dataset}[:{n_train}]"
+    if chosen:
+        threshold = chosen.thresholds[impl.training]
+        case = f"{key}[:{n_train}]"
+    elif recipe:
+        threshold, case = RECIPE_THRESHOLDS[recipe][1], recipe
     else:
         threshold, case = ACCURACY_THRESHOLDS[impl.training][dataset], dataset
-    expected_epochs = list(range(1, int(impl.recipes[dataset]["fit"]["epochs"]) + 1))
+    expected_epochs = list(range(1, int(impl.recipes[key]["fit"]["epochs"]) + 1))
     callback_ok = curve.epochs == expected_epochs and all(map(math.isfinite, curve.loss))
     return Measurement(
         "accuracy",
@@ -1344,4 +1372,9 @@ def plan(
         checks.append(partial(unsupported_spec, impl))
     checks.append(partial(determinism, impl))
     checks += [partial(accuracy, impl, dataset) for dataset in datasets]
+    checks += [
+        partial(accuracy, impl, dataset, recipe=recipe)
+        for recipe, (dataset, _) in RECIPE_THRESHOLDS.items()
+        if dataset in datasets and recipe in impl.recipes
+    ]
     return checks

@@ -136,10 +136,13 @@ def evaluate(args: argparse.Namespace) -> int:
 
     dataset: Dataset = args.dataset
     X, y = load(dataset, "test")
-    outputs = 2 if arch.loss == "bce" else arch.layers[-1]
-    if arch.layers[0] != X.shape[1] or outputs != N_CLASSES[dataset]:
+    from fromscratch.conformance import reference
+
+    n_in, n_out = reference.widths(arch.layers)  # the sizes, or what a spec's layers give
+    outputs = 2 if arch.loss == "bce" else n_out
+    if n_in != X.shape[1] or outputs != N_CLASSES[dataset]:
         raise UsageError(
-            f"{args.path}: the weights map {arch.layers[0]} inputs to {outputs} classes, but "
+            f"{args.path}: the weights map {n_in} inputs to {outputs} classes, but "
             f"{dataset} has {X.shape[1]} features and {N_CLASSES[dataset]} classes "
             f"(they were trained on {saved.dataset or 'another dataset'})"
         )

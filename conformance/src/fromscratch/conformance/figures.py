@@ -27,6 +27,14 @@ LINES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
 the same math from the same seed) stay visible on top of each other."""
 
 
+def run_label(run: Mapping[str, Any]) -> str:
+    """The implementation, and the recipe where it is not the data set's (``mnist_cnn``)."""
+    recipe = run.get("recipe")
+    if recipe and recipe != run.get("dataset"):
+        return f"{run['implementation']} ({recipe})"
+    return str(run["implementation"])
+
+
 def _style(i: int) -> dict[str, Any]:
     linestyle, marker = LINES[i % len(LINES)]
     return {"linestyle": linestyle, "marker": marker, "markersize": 3}
@@ -68,7 +76,7 @@ def learning_curves(runs: Sequence[Mapping[str, Any]], title: str, label: str = 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     for i, run in enumerate(runs):
         epochs = run["epochs"]
-        left.plot(epochs, run["loss"], label=run["implementation"], **_style(i))
+        left.plot(epochs, run["loss"], label=run_label(run), **_style(i))
         right.plot(epochs, [100 * a for a in run["test_accuracy"]], **_style(i))
     left.set_yscale("log")
     left.set_xlabel("epoch (evolution: one pass of generations over the data)")
@@ -87,7 +95,7 @@ def accuracy_vs_time(runs: Sequence[Mapping[str, Any]], title: str, label: str =
     fig, ax = plt.subplots(layout="constrained", figsize=(7, 4.2))
     for i, run in enumerate(runs):
         accuracy = [100 * a for a in run["test_accuracy"]]
-        ax.plot(run["seconds"], accuracy, label=run["implementation"], **_style(i))
+        ax.plot(run["seconds"], accuracy, label=run_label(run), **_style(i))
     ax.set_xscale("log")
     ax.set_xlabel("training wall time (s, log scale)")
     ax.set_ylabel("test accuracy (%)")

@@ -36,10 +36,14 @@ def transfer(
     *,
     activation: str,
     loss: str,
+    layers: list[str] | None = None,
 ) -> Measurement:
     """Save ``model`` (trained by ``source``) to ``path``, load it into ``target`` (an
-    implementation's name or ``"torch"``) and compare ``predict_proba`` on ``X``."""
-    weights.save(model, path, activation=activation, loss=loss, implementation=source)
+    implementation's name or ``"torch"``) and compare ``predict_proba`` on ``X``. A network
+    written as a spec passes its ``layers``."""
+    weights.save(
+        model, path, activation=activation, loss=loss, implementation=source, layers=layers
+    )
     saved = weights.read_weights(path)
     if target == TORCH:
         other: Any = weights.TorchModel(weights.to_torch(path), loss)

@@ -42,6 +42,7 @@ from fromscratch.conformance.tolerances import (
     Dataset,
     es_cosine_threshold,
     es_expected_cosine,
+    subset_of,
 )
 from fromscratch.conformance.watch import Watch
 
@@ -189,20 +190,22 @@ def _quick_or_watched(
         if not (isinstance(check, partial) and check.func is checks.accuracy):
             return check
         dataset: Dataset = check.args[1]
+        name: str = check.keywords.get("recipe") or dataset
         # --quick: every accuracy check that has a CI subset (SUBSETS) trains on it, the
         # full-data ones that CI runs in full too, so the whole report takes minutes.
-        subset = quick and dataset in SUBSETS
-        recipe = impl.recipes[dataset]
+        chosen = subset_of(name)
+        subset = quick and chosen is not None
+        recipe = impl.recipes[name]
         X_test, y_test = checks.load(dataset, "test")
-        watch = Watch(impl.name, dataset, recipe, X_test, y_test)
+        watch = Watch(impl.name, dataset, recipe, X_test, y_test, name=name)
         n_rows = len(checks.load(dataset, "train")[1])
-        if subset:
-            n_rows = min(n_rows, SUBSETS[dataset].n_train)
+        if subset and chosen is not None:
+            n_rows = min(n_rows, chosen.n_train)
         progress = TrainingProgress(
             int(recipe["fit"]["epochs"]),
             n_rows=n_rows,
             batch_size=int(recipe["fit"]["batch_size"]),
-            label=f"{impl.name} {dataset}{' (CI subset)' if subset else ''}",
+            label=f"{impl.name} {name}{' (CI subset)' if subset else ''}",
         )
 
         def batch_callback(model: Any) -> dict[str, Any]:
@@ -325,6 +328,7 @@ def collect(
         },
         "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
         "measurements": [m.to_json() for m in results],
+        "not_applicable": [row for impl in impls for row in checks.not_applicable(impl)],
         "trainings": trainings,
         "es_prediction": es_prediction(results),
         "bench": read_bench((out or OUT) / "bench.json"),

@@ -105,15 +105,19 @@ def verdict(results: Mapping[str, Any]) -> list[Block]:
     impls = [i["name"] for i in results["implementations"]]
     checks = list(dict.fromkeys(column(r["check"]) for r in rows))
     by_cell = {(r["implementation"], column(r["check"])): r for r in rows}
+    not_applicable = results.get("not_applicable", [])
+    na = {(r["implementation"], r["check"]): r for r in not_applicable}
+    checks += [r["check"] for r in not_applicable if r["check"] not in checks]
     table_rows = []
     for check in checks:
         cells = [cell(check)]
         for impl in impls:
-            row = by_cell.get((impl, check))
+            row, skipped = by_cell.get((impl, check)), na.get((impl, check))
             if row is None:
-                cells.append(cell("n/a", "na", title="this check does not apply"))
+                why = skipped["reason"] if skipped else "this check does not apply"
+                cells.append(cell("n/a", "na", title=why))
             else:
-                cells.append(_verdict_cell(row))
+                cells.append(_verdict_cell(row, skipped))
         table_rows.append(cells)
     failed = sum(r["failed"] for r in rows)
     total = sum(r["cases"] for r in rows)
@@ -126,10 +130,36 @@ def verdict(results: Mapping[str, Any]) -> list[Block]:
             "links to its check's every case below."
         ),
         Table(["check", *impls], table_rows),
+        *_not_applicable(not_applicable),
     ]
 
 
-def _verdict_cell(row: Mapping[str, Any]) -> Cell:
+def _not_applicable(rows: Sequence[Mapping[str, Any]]) -> list[Block]:
+    """The cases an implementation does not build the layers of, with the reason: they were
+    not run and are not counted above."""
+    if not rows:
+        return []
+    return [
+        Text(
+            "Not applicable (not run, not counted as passes): cases whose layers an "
+            "implementation does not build, by its supported_layers."
+        ),
+        Table(
+            ["implementation", "check", "cases", "reason"],
+            [
+                [
+                    cell(r["implementation"]),
+                    cell(r["check"]),
+                    cell(str(r["cases"])),
+                    cell(r["reason"]),
+                ]
+                for r in rows
+            ],
+        ),
+    ]
+
+
+def _verdict_cell(row: Mapping[str, Any], skipped: Mapping[str, Any] | None = None) -> Cell:
     worst, bound = _number(row["worst"]), row["bound"]
     ok = row["failed"] == 0
     text = "pass" if ok else f"FAIL {row['failed']}/{row['cases']}"
@@ -139,6 +169,9 @@ def _verdict_cell(row: Mapping[str, Any]) -> Cell:
         title += f"; worst {fmt(worst)}, bound {fmt(bound)}"
     elif worst is None and not ok:
         title += "; raised or failed without a measured value"
+    if skipped:
+        text += f" ({skipped['cases']} n/a)"
+        title += f"; {skipped['cases']} more not applicable: {skipped['reason']}"
     if row["check"] != column(row["check"]):
         text += " (subset)"
     return cell(
@@ -184,6 +217,12 @@ def _seeds(value: Any) -> str:
 def _trainings(results: Mapping[str, Any], dataset: str | None = None) -> list[dict[str, Any]]:
     runs = results["trainings"]
     return [t for t in runs if dataset is None or t["dataset"] == dataset]
+
+
+def _recipe(training: Mapping[str, Any]) -> str:
+    """The recipe a training ran: its data set's, or its own name (``mnist_cnn``); figures
+    are named by it, so two recipes on one data set keep their own."""
+    return str(training.get("recipe") or training["dataset"])
 
 
 def _label(results: Mapping[str, Any]) -> str:
@@ -243,7 +282,7 @@ def accuracy(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
         )
     )
     for t in results["trainings"]:
-        name = f"confusion-{t['implementation']}-{t['dataset']}"
+        name = f"confusion-{t['implementation']}-{_recipe(t)}"
         title = f"{t['implementation']} on {t['case']}"
         blocks.append(Heading(f"{title}: per class", slug("acc", t["implementation"], t["case"])))
         metrics = t.get("metrics")
@@ -286,7 +325,7 @@ def curves(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             continue
         name = f"curves-{dataset}"
         draw[name] = figures.learning_curves(runs, f"Learning curves on {dataset}", _label(results))
-        impls = ", ".join(t["implementation"] for t in runs)
+        impls = ", ".join(figures.run_label(t) for t in runs)
         blocks.append(
             Figure(
                 name,
@@ -470,7 +509,7 @@ def learned(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
         impl, case = t["implementation"], t["case"]
         layer = t.get("first_layer")
         if layer:
-            name = f"weights-{impl}-{t['dataset']}"
+            name = f"weights-{impl}-{_recipe(t)}"
             draw[name] = figures.weight_tiles(
                 layer["tiles"],
                 layer["shape"],
@@ -489,7 +528,7 @@ def learned(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             )
         wrong = t.get("misclassified")
         if wrong and wrong["examples"]:
-            name = f"misclassified-{impl}-{t['dataset']}"
+            name = f"misclassified-{impl}-{_recipe(t)}"
             draw[name] = figures.misclassified(
                 wrong["examples"],
                 wrong["shape"],

@@ -40,9 +40,12 @@ class Watch:
         recipe: Mapping[str, Any],
         X_test: NDArray[Any],
         y_test: NDArray[Any],
+        name: str | None = None,
     ) -> None:
         self.implementation = implementation
         self.dataset = dataset
+        self.name = name or dataset
+        """The recipe's name: the data set's, or another such as ``"mnist_cnn"``."""
         self.recipe = recipe
         self.X_test, self.y_test = X_test, y_test
         self.test_accuracy: list[float] = []
@@ -63,6 +66,7 @@ class Watch:
         record: dict[str, Any] = {
             "implementation": self.implementation,
             "dataset": self.dataset,
+            "recipe": self.name,
             "case": measurement.case,
             "n_train": details.get("n_train"),
             "train_seconds": details.get("train_seconds"),
@@ -83,9 +87,10 @@ class Watch:
             self.y_test, predicted, n_classes=proba.shape[1]
         )
         state = self.model.state_dict()
+        model_kwargs = self.recipe["model"]
         if out is not None:
-            name = f"weights/{self.implementation}-{self.dataset}.safetensors"
-            model_kwargs = self.recipe["model"]
+            name = f"weights/{self.implementation}-{self.name}.safetensors"
+            layers = list(model_kwargs.get("layers", []))
             weights.save(
                 self.model,
                 out / name,
@@ -94,6 +99,7 @@ class Watch:
                 implementation=self.implementation,
                 dataset=self.dataset,
                 recipe=self.recipe,
+                layers=layers if layers and all(isinstance(n, str) for n in layers) else None,
             )
             record["weights"] = name
         shape = IMAGE_SHAPES.get(self.dataset)

@@ -17,7 +17,8 @@ only, as the format demands; lists and dicts as JSON) holds:
 ==================  ===============================================================
 ``format``          ``"fromscratch-mlp"``
 ``format_version``  ``"1"``: a reader refuses any version it does not know
-``layers``          the sizes, e.g. ``"[784, 256, 128, 10]"``
+``layers``          the sizes, e.g. ``"[784, 256, 128, 10]"``, or the architecture spec,
+                    one ``torch.nn`` call per entry (docs/protocol.md)
 ``activation``      ``"relu"``, ``"sigmoid"`` or ``"tanh"``
 ``loss``            ``"cross_entropy"``, ``"bce"`` or ``"mse"``: it decides ``predict_proba``
 ``dtype``           ``"float32"`` or ``"float64"``
@@ -27,8 +28,10 @@ only, as the format demands; lists and dicts as JSON) holds:
 ``versions``        Python, NumPy and the fromscratch distributions involved (JSON)
 ==================  ===============================================================
 
-**How ``save`` learns the architecture.** ``layers`` and ``dtype`` are read off the state
-dict (its shapes and its one dtype), so they cannot disagree with the tensors. The
+**How ``save`` learns the architecture.** For an MLP ``layers`` and ``dtype`` are read off
+the state dict (its shapes and its one dtype), so they cannot disagree with the tensors; a
+network written as a spec passes its ``layers``, and the state dict must then have exactly
+the keys and shapes of that spec's ``nn.Sequential``. The
 activation and the loss leave no trace in the parameters, and implementations store them
 in different forms, so ``save`` takes them as required keyword arguments. The
 implementation's name is looked up in the registry from the model's class unless given.
@@ -83,13 +86,23 @@ class WeightsError(ValueError):
 class Architecture:
     """What it takes to rebuild the model: the constructor arguments but the seed."""
 
-    layers: list[int]
+    layers: list[Any]
+    """Sizes (the MLP shorthand) or spec strings."""
     activation: str
     loss: str
     dtype: str
 
     def keys_and_shapes(self) -> dict[str, tuple[int, ...]]:
-        """The state dict of ``nn.Sequential``: Linear ``i`` sits at index ``2 i``."""
+        """The state dict of ``nn.Sequential``: Linear ``i`` sits at index ``2 i`` of an MLP;
+        a spec's keys and shapes are those of torch's module built from it."""
+        if all(isinstance(entry, str) for entry in self.layers):
+            import torch
+
+            from fromscratch.conformance import reference
+
+            with torch.random.fork_rng():  # leaves torch's global generator as it was
+                state = reference.sequential(self.layers).state_dict()
+            return {k: tuple(v.shape) for k, v in state.items()}
         shapes: dict[str, tuple[int, ...]] = {}
         for i, (n_in, n_out) in enumerate(pairwise(self.layers)):
             shapes[f"{2 * i}.weight"] = (n_out, n_in)
@@ -122,6 +135,7 @@ def save(
     implementation: str | None = None,
     dataset: str = "",
     recipe: Mapping[str, Any] | None = None,
+    layers: list[str] | None = None,
 ) -> Path:
     """Write ``model``'s parameters and architecture to ``path`` (``.safetensors``), atomically.
 
@@ -129,10 +143,11 @@ def save(
     ``dtype`` come from its state dict. ``implementation`` defaults to the registered
     name of the model's class; ``dataset`` and ``recipe`` record how it was trained.
     Raises ``ValueError`` for an unknown activation or loss, or a state dict that is not
-    an MLP's in torch layout (or holds NaN or inf).
+    an MLP's in torch layout (or holds NaN or inf). A network written as a spec passes its
+    ``layers``; its state dict must be that spec's.
     """
     state = {k: np.asarray(v) for k, v in model.state_dict().items()}
-    arch = _architecture_of(state, activation, loss)
+    arch = _architecture_of(state, activation, loss, layers)
     bad = [k for k, v in state.items() if not np.all(np.isfinite(v))]
     if bad:
         raise ValueError(f"cannot save: tensor {bad[0]!r} holds NaN or inf")
@@ -153,12 +168,23 @@ def save(
     return write(path, ordered, metadata)
 
 
-def _architecture_of(state: Mapping[str, NDArray[Any]], activation: str, loss: str) -> Architecture:
+def _architecture_of(
+    state: Mapping[str, NDArray[Any]], activation: str, loss: str, spec: list[str] | None = None
+) -> Architecture:
     """The architecture a torch-layout state dict implies, checked for consistency."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r} is not one of {ACTIVATIONS}")
     if loss not in LOSSES:
         raise ValueError(f"loss {loss!r} is not one of {LOSSES}")
+    if spec is not None:
+        dtypes = {str(v.dtype) for v in state.values()}
+        if len(dtypes) != 1 or next(iter(dtypes)) not in DTYPES:
+            raise ValueError(f"parameters must share one dtype of {DTYPES}, got {sorted(dtypes)}")
+        arch = Architecture(list(spec), activation, loss, dtypes.pop())
+        expected = arch.keys_and_shapes()
+        if {k: tuple(v.shape) for k, v in state.items()} != expected:
+            raise ValueError(f"the state dict is not that of layers {spec}: expected {expected}")
+        return arch
     weights = [state.get(f"{2 * i}.weight") for i in range(len(state) // 2)]
     if not weights or any(w is None or w.ndim != 2 for w in weights):
         raise ValueError(
@@ -319,7 +345,13 @@ def _architecture_from(path: Path, metadata: Mapping[str, str]) -> Architecture:
     if missing:
         raise WeightsError(path, f"metadata lacks {', '.join(missing)}")
     layers = _json_field(path, metadata, "layers", list)
-    if (
+    if layers and all(isinstance(entry, str) for entry in layers):
+        arch = Architecture(layers, metadata["activation"], metadata["loss"], metadata["dtype"])
+        try:
+            arch.keys_and_shapes()
+        except Exception as exc:  # any spec torch cannot build
+            raise WeightsError(path, f"metadata layers {layers!r} do not build: {exc}") from exc
+    elif (
         not layers
         or len(layers) < 2
         or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in layers)
@@ -330,7 +362,7 @@ def _architecture_from(path: Path, metadata: Mapping[str, str]) -> Architecture:
             raise WeightsError(
                 path, f"metadata {key} {metadata[key]!r} is not one of {', '.join(allowed)}"
             )
-    if metadata["loss"] == "bce" and layers[-1] != 1:
+    if metadata["loss"] == "bce" and layers[-1] != 1 and not isinstance(layers[-1], str):
         raise WeightsError(path, f"loss 'bce' needs 1 output, metadata layers end in {layers[-1]}")
     return Architecture(layers, metadata["activation"], metadata["loss"], metadata["dtype"])
 

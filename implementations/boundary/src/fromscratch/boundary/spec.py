@@ -274,8 +274,8 @@ def shapes(specs: Sequence[LayerSpec]) -> list[Shape]:
         out.append(shape)
     if len(shape) != 1:
         raise ValueError(
-            f"the last layer gives each sample the shape {shape}: expected one score per "
-            "class, shape (k,); end with Flatten() and Linear(..., k)"
+            f"layers[{len(specs) - 1}], the last layer, gives each sample the shape {shape}: "
+            "expected one score per class, shape (k,); end with Flatten() and Linear(..., k)"
         )
     return out
 

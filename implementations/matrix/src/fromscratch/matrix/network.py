@@ -33,7 +33,7 @@ every parameter against the gradient its module stored beside it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,8 +43,9 @@ from fromscratch.boundary.model import GradientClassifier
 from fromscratch.boundary.optim import Parameter
 from fromscratch.boundary.types import Array, Labels, StateDict
 
-from .activations import ACTIVATIONS, Activation, ActivationLayer
-from .layers import Linear, Module
+from .activations import ACTIVATIONS, Activation
+from .architecture import SUPPORTED_LAYERS, modules
+from .layers import Module
 from .losses import LOSSES, Loss
 
 
@@ -52,7 +53,8 @@ class Network(GradientClassifier):
     r"""A multilayer perceptron with hand-derived, vectorized backpropagation.
 
     Equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
-    with the matching torch loss.
+    with the matching torch loss; written as a spec, to the ``nn.Sequential`` of the spec's
+    layers (``supported_layers``: convolutions and pooling too, :mod:`.architecture`).
 
     The constructor's arguments are those of every implementation, see
     :class:`fromscratch.boundary.model.Classifier`.
@@ -91,14 +93,17 @@ class Network(GradientClassifier):
 
     # ------------------------------------------- construction (fit is the shared one)
 
+    supported_layers: ClassVar[frozenset[str]] = SUPPORTED_LAYERS
+    """The ``torch.nn`` names a spec may use (docs/protocol.md); others raise ``ValueError``."""
+
     def build(self, rng: np.random.Generator) -> None:
-        """The modules, ``Linear, Act, Linear, ..., Linear``, parameters drawn from ``rng``."""
-        self.modules: list[Module] = []
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
-            if self.modules:  # an activation between two linear layers
-                self.modules.append(ActivationLayer(self.activation))
-            self.modules.append(Linear(fan_in, fan_out, rng, self.dtype))
-        self.modules[0].needs_input_grad = False
+        """One module per ``nn.Sequential`` entry of ``specs`` (``Linear, Act, ..., Linear``
+        for the sizes form; :mod:`.architecture`), parameters drawn from ``rng``."""
+        self.modules: list[Module] = modules(self.specs, rng, self.dtype)
+        for module in self.modules:  # the first module that learns: nothing before it does
+            if module.params:
+                module.needs_input_grad = False
+                break
 
     # ------------------------------------------------------------- the Model protocol
 

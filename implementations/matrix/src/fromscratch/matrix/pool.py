@@ -22,13 +22,15 @@ Average pooling spreads each window's gradient evenly over its pixels,
 :math:`\partial z_{n,c,i,j} / \partial a_{\ldots,s_h i + u,\,s_w j + v} = 1 / (k_h k_w)`.
 Max pooling is the identity on the window's largest pixel and flat on the rest, so the
 window's whole gradient goes to that one pixel, its **argmax**. At a tie torch picks the
-first largest pixel in row-major order (u, then v), and so does ``np.argmax``: the same
-pixel gets the gradient.
+first largest pixel in row-major order (u, then v); the forward pass below visits the
+offsets in that order and lets a later pixel win only when it is strictly larger, so the
+same pixel gets the gradient.
 
 Windows overlap when the stride is smaller than the kernel, and a pixel in several windows
-collects the sum of their gradients. As in the convolution's col2im, the sum runs over the
-kh x kw offsets (u, v): for one offset the windows touch the strided slice
-``[u::s_h, v::s_w]``, each pixel at most once, so each offset is one vectorized addition
+collects the sum of their gradients. Both passes run over the kh x kw offsets (u, v), not
+over pixels: for one offset the windows touch the strided slice ``[u::s_h, v::s_w]``, each
+pixel at most once, so the forward pass is kh kw vectorized comparisons (or additions) and
+the backward pass kh kw vectorized additions
 
 .. math::
 
@@ -40,63 +42,68 @@ kh x kw offsets (u, v): for one offset the windows touch the strided slice
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
+
+from .layers import Module
 
 
-class _Pool2d:
-    """The windows and the offset-by-offset scatter that both poolings share."""
+class _Pool2d(Module):
+    """What both poolings share: the pixels one window offset (u, v) touches."""
 
     def __init__(self, kernel_size: tuple[int, int], stride: tuple[int, int]) -> None:
         self.kernel_size, self.stride = kernel_size, stride
 
-    def _windows(self, a: Array) -> Array:
-        """Every window, as a view of shape (n, C, H_o, W_o, kh, kw)."""
-        self.input_shape = a.shape
-        sh, sw = self.stride
-        return sliding_window_view(a, self.kernel_size, axis=(2, 3))[:, :, ::sh, ::sw]
-
-    def _scatter(self, share: Array) -> Array:
-        """``dL/da`` from ``share`` (n, C, H_o, W_o, kh, kw): what each window sends to each
-        of its pixels, summed over the windows a pixel belongs to."""
-        (sh, sw), (kh, kw) = self.stride, self.kernel_size
-        Ho, Wo = share.shape[2:4]
-        dL_da = np.zeros(self.input_shape, dtype=share.dtype)
-        for u in range(kh):
-            for v in range(kw):
-                dL_da[:, :, u : u + sh * Ho : sh, v : v + sw * Wo : sw] += share[..., u, v]
-        return dL_da
+    def _offsets(self, shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
+        """For each offset (u, v), row-major, the slices of the input it reads in every
+        window: rows u, u + s_h, ... and columns v, v + s_w, ..., H_o and W_o of them."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        Ho, Wo = (shape[2] - kh) // sh + 1, (shape[3] - kw) // sw + 1
+        return [
+            (slice(u, u + sh * Ho, sh), slice(v, v + sw * Wo, sw))
+            for u in range(kh)
+            for v in range(kw)
+        ]
 
 
 class MaxPool2d(_Pool2d):
     """``torch.nn.MaxPool2d(kernel_size, stride)``: the largest pixel of each window."""
 
     def forward(self, a: Array) -> Array:
-        windows = self._windows(a)
-        flat = windows.reshape(*windows.shape[:4], -1)  # (n, C, H_o, W_o, kh*kw), a copy
-        self.argmax = flat.argmax(axis=-1)  # the first largest, like torch
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        self.input_shape = a.shape
+        offsets = self._offsets(a.shape)
+        z = a[:, :, offsets[0][0], offsets[0][1]].copy()
+        self.argmax = np.zeros(z.shape, dtype=np.intp)  # which offset won each window
+        for k, (rows, columns) in enumerate(offsets[1:], start=1):
+            candidate = a[:, :, rows, columns]
+            larger = candidate > z  # strictly: at a tie the first maximum stays, as in torch
+            z[larger] = candidate[larger]
+            self.argmax[larger] = k
+        return z
 
     def backward(self, dL_dz: Array) -> Array:
-        kh, kw = self.kernel_size
-        winner = self.argmax[..., None] == np.arange(kh * kw)  # one-hot, (..., kh*kw)
-        share = (winner * dL_dz[..., None]).reshape(*dL_dz.shape, kh, kw)
-        return self._scatter(share.astype(dL_dz.dtype, copy=False))
+        dL_da = np.zeros(self.input_shape, dtype=dL_dz.dtype)
+        for k, (rows, columns) in enumerate(self._offsets(self.input_shape)):
+            dL_da[:, :, rows, columns] += np.where(self.argmax == k, dL_dz, 0)
+        return dL_da
 
 
 class AvgPool2d(_Pool2d):
     """``torch.nn.AvgPool2d(kernel_size, stride)``: the mean of each window."""
 
     def forward(self, a: Array) -> Array:
-        z: Array = self._windows(a).mean(axis=(-2, -1))
-        return z
+        self.input_shape = a.shape
+        offsets = self._offsets(a.shape)
+        total = np.zeros_like(a[:, :, offsets[0][0], offsets[0][1]])
+        for rows, columns in offsets:
+            total += a[:, :, rows, columns]
+        return total / len(offsets)
 
     def backward(self, dL_dz: Array) -> Array:
-        kh, kw = self.kernel_size
-        share = np.broadcast_to((dL_dz / (kh * kw))[..., None, None], (*dL_dz.shape, kh, kw))
-        return self._scatter(share)
+        offsets = self._offsets(self.input_shape)
+        share = dL_dz / len(offsets)
+        dL_da = np.zeros(self.input_shape, dtype=dL_dz.dtype)
+        for rows, columns in offsets:
+            dL_da[:, :, rows, columns] += share
+        return dL_da

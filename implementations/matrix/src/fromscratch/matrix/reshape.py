@@ -16,15 +16,12 @@ turns the (n, C, H, W) feature maps back into rows (n, C H W) for a ``Linear`` l
 
 from __future__ import annotations
 
-from typing import Any
+from fromscratch.boundary.types import Array
 
-import numpy as np
-from numpy.typing import NDArray
-
-Array = NDArray[np.floating[Any]]
+from .layers import Module
 
 
-class Flatten:
+class Flatten(Module):
     """``torch.nn.Flatten()``: every sample's dims into one, (n, ...) -> (n, features)."""
 
     def forward(self, a: Array) -> Array:
@@ -35,7 +32,7 @@ class Flatten:
         return dL_dz.reshape(self.input_shape)
 
 
-class Unflatten:
+class Unflatten(Module):
     """``torch.nn.Unflatten(1, size)``: each row into ``size``, (n, prod(size)) -> (n, *size)."""
 
     def __init__(self, size: tuple[int, ...]) -> None:
