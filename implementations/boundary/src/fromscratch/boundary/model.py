@@ -120,14 +120,17 @@ class Classifier:
         self.shuffle_rng = shuffle_rng(self.seed)
 
     def check_supported(self, specs: Sequence[architecture.LayerSpec]) -> None:
-        """Refuse, naming ``layers[i]``, the first layer this class does not build."""
-        for i, spec in enumerate(specs):
-            if spec.name not in self.supported_layers:
-                raise ValueError(
-                    f"layers[{i}] = {spec}: {self._implementation()}'s {type(self).__name__} "
-                    f"does not build {spec.name} layers; supported: "
-                    f"{', '.join(sorted(self.supported_layers))}"
-                )
+        """Refuse a spec with layers this class does not build, naming each as ``layers[i]``."""
+        unsupported = [
+            (i, spec) for i, spec in enumerate(specs) if spec.name not in self.supported_layers
+        ]
+        if unsupported:
+            where = ", ".join(f"layers[{i}] = {spec}" for i, spec in unsupported)
+            names = ", ".join(dict.fromkeys(spec.name for _, spec in unsupported))
+            raise ValueError(
+                f"{where}: {self._implementation()}'s {type(self).__name__} does not build "
+                f"{names} layers; supported: {', '.join(sorted(self.supported_layers))}"
+            )
 
     def _implementation(self) -> str:
         """The implementation's name, from the package: ``fromscratch.matrix`` -> ``matrix``."""

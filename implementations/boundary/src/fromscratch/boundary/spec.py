@@ -196,13 +196,13 @@ def _check_values(spec: LayerSpec, params: dict[str, Any], where: str) -> None:
 
 
 def is_spec(layers: object) -> bool:
-    """Whether ``layers`` is meant as spec strings (any entry a string), not sizes: a list
-    that mixes both goes to :func:`parse_layers`, which says so."""
-    return (
-        isinstance(layers, Sequence)
-        and not isinstance(layers, str | bytes)
-        and any(isinstance(entry, str) for entry in layers)
-    )
+    """Whether ``layers`` is meant as spec strings rather than sizes: every entry a string,
+    or some entry a call such as ``"Linear(16, 2)"`` (a list mixing sizes with calls goes
+    to :func:`parse_layers`, which says so; ``[4, "8", 3]`` stays a list of bad sizes)."""
+    if not isinstance(layers, Sequence) or isinstance(layers, str | bytes) or not layers:
+        return False
+    strings = [entry for entry in layers if isinstance(entry, str)]
+    return len(strings) == len(layers) or any("(" in entry for entry in strings)
 
 
 def is_shorthand(layers: Sequence[Any]) -> bool:
