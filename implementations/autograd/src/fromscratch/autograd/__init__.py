@@ -10,6 +10,7 @@ Read it top to bottom, one idea per module:
   and ``functional`` (fused softmax and losses);
 * :mod:`~fromscratch.autograd.optim` -- SGD, Adam, AdamW, step for step like torch.optim;
 * :mod:`~fromscratch.autograd.model` -- :class:`Network`, the project's Model protocol;
+* :mod:`~fromscratch.autograd.sequence` -- :class:`SequenceNetwork`, the same for text;
 * :mod:`~fromscratch.autograd.validation` -- the checks at that protocol's boundary.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with.
@@ -54,6 +55,7 @@ from .ops import (
     var,
     where,
 )
+from .sequence import SequenceNetwork, layer_vjp
 from .tensor import Tensor, bool_, float32, float64, int64, is_grad_enabled, no_grad
 
 clip = clamp
@@ -99,6 +101,7 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 __all__ = [
     "RECIPES",
     "Network",
+    "SequenceNetwork",
     "Tensor",
     "arange",
     "bool_",
@@ -116,6 +119,7 @@ __all__ = [
     "gather",
     "int64",
     "is_grad_enabled",
+    "layer_vjp",
     "manual_seed",
     "masked_fill",
     "nn",
