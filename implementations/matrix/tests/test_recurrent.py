@@ -34,7 +34,7 @@ def torch_twin(ours: RNN | LSTM) -> torch.nn.RNNBase:
         batch_first=ours.batch_first,
         dtype=torch.float64,
     )
-    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.params.items()})
+    twin.load_state_dict({k: torch.from_numpy(ours.param(k).copy()) for k in ours.names})
     return twin
 
 
@@ -53,9 +53,9 @@ def test_matches_torch(
     rng = np.random.default_rng(T * 100 + n)
     ours = kind(d_in, H, layers, batch_first=batch_first, rng=rng, dtype=F64)
     twin = torch_twin(ours)
-    assert set(ours.params) == set(twin.state_dict())
+    assert ours.names == list(twin.state_dict())
     for k, v in twin.state_dict().items():
-        assert ours.params[k].shape == tuple(v.shape), k
+        assert ours.param(k).shape == tuple(v.shape), k
 
     shape = (n, T, d_in) if batch_first else (T, n, d_in)
     x = rng.standard_normal(shape)
@@ -81,9 +81,7 @@ def test_matches_torch(
     np.testing.assert_allclose(dL_dx, x_t.grad.numpy(), **tol["vs_torch"])
     for name, p in twin.named_parameters():
         assert p.grad is not None
-        np.testing.assert_allclose(
-            ours.grads[name], p.grad.numpy(), **tol["vs_torch"], err_msg=name
-        )
+        np.testing.assert_allclose(ours.grad(name), p.grad.numpy(), **tol["vs_torch"], err_msg=name)
 
 
 @pytest.mark.parametrize("kind", [RNN, LSTM])
@@ -100,7 +98,8 @@ def test_central_differences(kind: Any, tol: dict[str, dict[str, float]]) -> Non
     L()
     dL_dx = ours.backward(dL_dout)
     h = 1e-6
-    for name, p in ours.params.items():
+    for name in ours.names:
+        p = ours.param(name)
         for index in [(0,) * p.ndim, tuple(s - 1 for s in p.shape)]:
             saved = p[index]
             p[index] = saved + h
@@ -110,7 +109,7 @@ def test_central_differences(kind: Any, tol: dict[str, dict[str, float]]) -> Non
             p[index] = saved
             numeric = (up - down) / (2 * h)
             np.testing.assert_allclose(
-                ours.grads[name][index], numeric, **tol["central_difference"], err_msg=name
+                ours.grad(name)[index], numeric, **tol["central_difference"], err_msg=name
             )
     saved = x[1, 2, 0]
     x[1, 2, 0] = saved + h
@@ -128,7 +127,7 @@ def test_lstm_carries_gradient_along_c_where_rnn_does_not() -> None:
     cot = np.zeros((T, 1, 8))
     cot[-1] = 1.0
     lstm = LSTM(2, 8, rng=rng, dtype=F64)
-    lstm.params["bias_ih_l0"][8:16] = 5.0  # forget gate open: keep the cell
+    lstm.param("bias_ih_l0")[8:16] = 5.0  # forget gate open: keep the cell
     lstm.forward(x)
     rnn = RNN(2, 8, rng=rng, dtype=F64)
     rnn.forward(x)
@@ -140,7 +139,7 @@ def test_embedding_matches_torch_with_repeated_tokens(tol: dict[str, dict[str, f
     ours = Embedding(7, 4, rng=rng, dtype=F64)
     X = np.array([[1, 3, 3, 0], [6, 1, 1, 1]])  # 1 four times, 3 twice; 2, 4, 5 never
     twin = torch.nn.Embedding(7, 4, dtype=torch.float64)
-    twin.load_state_dict({"weight": torch.from_numpy(ours.params["weight"].copy())})
+    twin.load_state_dict({"weight": torch.from_numpy(ours.W.copy())})
     a = ours.forward(X)
     a_t = twin(torch.from_numpy(X))
     np.testing.assert_array_equal(a, a_t.detach().numpy())
@@ -148,5 +147,5 @@ def test_embedding_matches_torch_with_repeated_tokens(tol: dict[str, dict[str, f
     a_t.backward(torch.from_numpy(dL_da))
     ours.backward(dL_da)
     assert twin.weight.grad is not None
-    np.testing.assert_allclose(ours.grads["weight"], twin.weight.grad.numpy(), **tol["vs_torch"])
-    assert not ours.grads["weight"][[2, 4, 5]].any()
+    np.testing.assert_allclose(ours.dL_dW, twin.weight.grad.numpy(), **tol["vs_torch"])
+    assert not ours.dL_dW[[2, 4, 5]].any()

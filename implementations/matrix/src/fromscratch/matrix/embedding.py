@@ -1,6 +1,7 @@
 r"""The embedding: a lookup table of learned vectors, one row per token.
 
-``weight`` has shape (V, d), as ``torch.nn.Embedding(V, d)`` stores it, drawn from
+``W`` (state-dict key ``weight``) has shape (V, d), as ``torch.nn.Embedding(V, d)``
+stores it, drawn from
 :math:`\mathcal{N}(0, 1)` as torch draws it. For integer tokens ``X`` of any shape,
 
 .. math::
@@ -25,7 +26,7 @@ zero. There is no gradient for ``X``: tokens are integers, not something to lear
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,7 +35,12 @@ Array = NDArray[np.floating[Any]]
 
 
 class Embedding:
-    """``torch.nn.Embedding(num_embeddings, embedding_dim)``: ``forward(X) = W[X]``."""
+    """``torch.nn.Embedding(num_embeddings, embedding_dim)``: ``forward(X) = W[X]``.
+
+    The gradient lives beside the table, in ``dL_dW``.
+    """
+
+    params: ClassVar[dict[str, str]] = {"weight": "W"}  # torch's name -> the attribute
 
     def __init__(
         self,
@@ -44,20 +50,17 @@ class Embedding:
         rng: np.random.Generator,
         dtype: np.dtype[Any],
     ) -> None:
-        self.params: dict[str, Array] = {
-            "weight": rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)
-        }
-        self.grads: dict[str, Array] = {"weight": np.zeros_like(self.params["weight"])}
-        self._X: NDArray[np.integer[Any]] = np.zeros(0, dtype=np.int64)
+        self.W: Array = rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)
+        self.dL_dW: Array = np.zeros_like(self.W)
+        self.X: NDArray[np.integer[Any]] = np.zeros(0, dtype=np.int64)
 
     def forward(self, X: NDArray[np.integer[Any]]) -> Array:
-        """The row of ``weight`` for every token of `X`: shape ``X.shape + (d,)``."""
-        self._X = X
-        a: Array = self.params["weight"][X]
+        """The row of ``W`` for every token of `X`: shape ``X.shape + (d,)``."""
+        self.X = X  # the backward pass needs to know which rows were read
+        a: Array = self.W[X]
         return a
 
     def backward(self, dL_da: Array) -> None:
-        """Sum each position's gradient into its token's row of ``grads["weight"]``."""
-        dL_dW = self.grads["weight"]
-        dL_dW[...] = 0
-        np.add.at(dL_dW, self._X.reshape(-1), dL_da.reshape(-1, dL_dW.shape[1]))
+        """Sum each position's gradient into its token's row of ``dL_dW``; return None."""
+        self.dL_dW = np.zeros_like(self.W)
+        np.add.at(self.dL_dW, self.X.reshape(-1), dL_da.reshape(-1, self.W.shape[1]))

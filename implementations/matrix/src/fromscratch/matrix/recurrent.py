@@ -161,7 +161,9 @@ class _Recurrent:
         # torch draws every tensor from U(-1/sqrt(H), 1/sqrt(H)), in this order.
         bound = 1 / np.sqrt(hidden_size)
         G, H = self.n_gates * hidden_size, hidden_size
-        self.params: dict[str, Array] = {}
+        # Each parameter is an attribute named as torch names it, its gradient beside it
+        # in dL_d<name>: weight_ih_l0 and dL_dweight_ih_l0.
+        self.names: list[str] = []
         for l in range(num_layers):
             fan_in = input_size if l == 0 else H
             for name, shape in [
@@ -170,8 +172,9 @@ class _Recurrent:
                 (f"bias_ih_l{l}", (G,)),
                 (f"bias_hh_l{l}", (G,)),
             ]:
-                self.params[name] = rng.uniform(-bound, bound, size=shape).astype(dtype)
-        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+                setattr(self, name, rng.uniform(-bound, bound, size=shape).astype(dtype))
+                setattr(self, f"dL_d{name}", np.zeros(shape, dtype=dtype))
+                self.names.append(name)
         self._caches: list[dict[str, Array]] = []
 
     def forward(self, a: Array) -> Array:
@@ -192,7 +195,7 @@ class _Recurrent:
         dL_dh_n: Array | None = None,
         dL_dc_n: Array | None = None,
     ) -> Array:
-        """Store every parameter's gradient in ``grads``; return dL/d(input).
+        """Store every parameter's gradient beside it (``dL_dweight_ih_l0``...); return dL/dx.
 
         `dL_dh_n` and `dL_dc_n` (num_layers, n, H) are the cotangents of the final
         states, when the loss reads them too; a model that uses only the output
@@ -212,21 +215,29 @@ class _Recurrent:
         dZ_rows = dZ.reshape(T * n, G)
         x, h = cache["x"], cache["h"]
         h_prev = np.concatenate([np.zeros_like(h[:1]), h[:-1]])  # h_0 = 0, h_1 ... h_{T-1}
-        # Written into the existing arrays, which an optimizer may hold.
-        self.grads[f"weight_ih_l{l}"][...] = dZ_rows.T @ x.reshape(T * n, -1)
-        self.grads[f"weight_hh_l{l}"][...] = dZ_rows.T @ h_prev.reshape(T * n, -1)
-        self.grads[f"bias_ih_l{l}"][...] = dZ_rows.sum(axis=0)
-        self.grads[f"bias_hh_l{l}"][...] = dZ_rows.sum(axis=0)
-        W_ih = self.params[f"weight_ih_l{l}"]
+        setattr(self, f"dL_dweight_ih_l{l}", dZ_rows.T @ x.reshape(T * n, -1))
+        setattr(self, f"dL_dweight_hh_l{l}", dZ_rows.T @ h_prev.reshape(T * n, -1))
+        setattr(self, f"dL_dbias_ih_l{l}", dZ_rows.sum(axis=0))
+        setattr(self, f"dL_dbias_hh_l{l}", dZ_rows.sum(axis=0))
+        W_ih = self.param(f"weight_ih_l{l}")
         return dZ @ W_ih  # (T, n, in)
+
+    def param(self, name: str) -> Array:
+        """The parameter torch calls `name`, e.g. ``weight_hh_l1``."""
+        value: Array = getattr(self, name)
+        return value
+
+    def grad(self, name: str) -> Array:
+        """The gradient of the parameter torch calls `name`, from the last backward pass."""
+        value: Array = getattr(self, f"dL_d{name}")
+        return value
 
     def _weights(self, l: int) -> tuple[Array, Array, Array]:
         """Layer l's W_ih, W_hh and the two biases summed (they only ever appear summed)."""
-        p = self.params
         return (
-            p[f"weight_ih_l{l}"],
-            p[f"weight_hh_l{l}"],
-            p[f"bias_ih_l{l}"] + p[f"bias_hh_l{l}"],
+            self.param(f"weight_ih_l{l}"),
+            self.param(f"weight_hh_l{l}"),
+            self.param(f"bias_ih_l{l}") + self.param(f"bias_hh_l{l}"),
         )
 
     def _layer_forward(
