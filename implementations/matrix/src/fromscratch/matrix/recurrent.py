@@ -175,6 +175,7 @@ class _Recurrent:
                 setattr(self, name, rng.uniform(-bound, bound, size=shape).astype(dtype))
                 setattr(self, f"dL_d{name}", np.zeros(shape, dtype=dtype))
                 self.names.append(name)
+        self.params = {name: name for name in self.names}  # torch's name -> the attribute
         self._caches: list[dict[str, Array]] = []
 
     def forward(self, a: Array) -> Array:
