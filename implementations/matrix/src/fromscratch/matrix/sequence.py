@@ -195,7 +195,8 @@ class SequenceNetwork:
 
     def predict(self, X: NDArray[Any]) -> Tokens:
         """The most probable next token at every position, (n, T)."""
-        return np.argmax(self.predict_proba(X), axis=-1).astype(np.int64)
+        labels: Tokens = np.argmax(self.predict_proba(X), axis=-1).astype(np.int64)
+        return labels
 
     def loss(self, X: NDArray[Any], y: NDArray[Any], batch_size: int = 256) -> float:
         """The mean cross-entropy in nats per position, computed in batches of windows."""
