@@ -42,6 +42,7 @@ from .losses import cross_entropy, softmax
 from .recurrent import LSTM, RNN
 
 Tokens = NDArray[np.int64]
+SUPPORTED_LAYERS = frozenset({"Embedding", "RNN", "LSTM", "Linear"})
 
 
 class SequenceModule(Protocol):
@@ -83,7 +84,7 @@ class SequenceNetwork:
     ``"float64"``.
     """
 
-    supported_layers = frozenset({"Embedding", "RNN", "LSTM", "Linear"})
+    supported_layers = SUPPORTED_LAYERS
 
     # ------------------------------------------------------- forward, backward, update
 
@@ -133,8 +134,7 @@ class SequenceNetwork:
         self.layers = list(layers)
         rng = np.random.default_rng(self.seed)
         self.modules: list[SequenceModule] = [
-            self._build(parse(text, f"layers[{i}]"), f"layers[{i}]", rng)
-            for i, text in enumerate(self.layers)
+            build(text, f"layers[{i}]", rng, self.dtype) for i, text in enumerate(self.layers)
         ]
         first = self.modules[0]
         if not isinstance(first, Embedding):
@@ -256,36 +256,8 @@ class SequenceNetwork:
 
     def _iter_named(self) -> Iterator[tuple[str, Parameter]]:
         for i, module in enumerate(self.modules):
-            owner: Any = module.layer if isinstance(module, EveryStep) else module
-            params: dict[str, str] = getattr(module, "params", {})
-            for torch_name, attribute in params.items():
-                yield f"{i}.{torch_name}", Parameter(owner, attribute)
-
-    def _build(self, spec: LayerSpec, where: str, rng: np.random.Generator) -> SequenceModule:
-        """One module from its spec entry, with torch's argument names and defaults."""
-        if spec.name not in self.supported_layers:
-            raise ValueError(
-                f"{where} = {spec}: {spec.name} is not supported by matrix's SequenceNetwork; "
-                f"supported: {', '.join(sorted(self.supported_layers))}"
-            )
-        args = _bind(spec, where)
-        if spec.name == "Embedding":
-            return Embedding(
-                args["num_embeddings"], args["embedding_dim"], rng=rng, dtype=self.dtype
-            )
-        if spec.name == "Linear":
-            return EveryStep(Dense(args["in_features"], args["out_features"], rng, self.dtype))
-        if not args["batch_first"]:
-            raise ValueError(f"{where} = {spec}: sequence models need batch_first=True")
-        kind = LSTM if spec.name == "LSTM" else RNN
-        return kind(
-            args["input_size"],
-            args["hidden_size"],
-            args["num_layers"],
-            batch_first=True,
-            rng=rng,
-            dtype=self.dtype,
-        )
+            for torch_name, p in parameters(module):
+                yield f"{i}.{torch_name}", p
 
     def _check(self, X: object, shape: tuple[int, ...] | None = None, name: str = "X") -> Tokens:
         array = np.asarray(X)
@@ -306,6 +278,67 @@ class SequenceNetwork:
 
     def __repr__(self) -> str:
         return f"SequenceNetwork({self.layers!r}, seed={self.seed}, dtype={self.dtype.name!r})"
+
+
+def build(text: str, where: str, rng: np.random.Generator, dtype: np.dtype[Any]) -> SequenceModule:
+    """One module from its spec entry, with torch's argument names and defaults."""
+    spec = parse(text, where)
+    if spec.name not in SUPPORTED_LAYERS:
+        raise ValueError(
+            f"{where} = {spec}: {spec.name} is not supported by matrix's SequenceNetwork; "
+            f"supported: {', '.join(sorted(SUPPORTED_LAYERS))}"
+        )
+    args = _bind(spec, where)
+    if spec.name == "Embedding":
+        return Embedding(args["num_embeddings"], args["embedding_dim"], rng=rng, dtype=dtype)
+    if spec.name == "Linear":
+        return EveryStep(Dense(args["in_features"], args["out_features"], rng, dtype))
+    if not args["batch_first"]:
+        raise ValueError(f"{where} = {spec}: sequence models need batch_first=True")
+    kind = LSTM if spec.name == "LSTM" else RNN
+    return kind(
+        args["input_size"],
+        args["hidden_size"],
+        args["num_layers"],
+        batch_first=True,
+        rng=rng,
+        dtype=dtype,
+    )
+
+
+def parameters(module: SequenceModule) -> list[tuple[str, Parameter]]:
+    """The module's parameters under torch's names (``weight_ih_l0``), as handles."""
+    owner: Any = module.layer if isinstance(module, EveryStep) else module
+    params: dict[str, str] = getattr(module, "params", {})
+    return [(torch_name, Parameter(owner, attribute)) for torch_name, attribute in params.items()]
+
+
+def layer_vjp(
+    spec: str,
+    state: Mapping[str, NDArray[Any]],
+    x: NDArray[Any],
+    cotangents: Sequence[NDArray[Any]],
+) -> tuple[list[Array], Array | None, dict[str, Array]]:
+    """One spec entry alone, in float64, for the conformance suite: its outputs (the
+    sequence, then a recurrent entry's ``h_n`` and ``c_n``), and under one cotangent per
+    output the gradient of the input (None for token ids) and of each parameter."""
+    module = build(spec, "layer", np.random.default_rng(0), np.dtype(np.float64))
+    named = parameters(module)
+    for name, p in named:
+        p.data[...] = state[name]
+    outputs = [module.forward(x)]
+    if isinstance(module, RNN | LSTM):
+        outputs.append(module.h_n)
+        if isinstance(module, LSTM):
+            outputs.append(module.c_n)
+        dL_dx: Array | None = module.backward(*cotangents)
+    else:
+        dL_dx = module.backward(cotangents[0])
+    grads = {}
+    for name, p in named:
+        assert p.grad is not None
+        grads[name] = p.grad
+    return outputs, dL_dx, grads
 
 
 # torch's constructor arguments for the entries above, in order, with torch's defaults;
