@@ -7,6 +7,7 @@ compares every parameter's gradient and the input's.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,23 +26,27 @@ CASES = [  # (T, n, input, hidden, num_layers, batch_first)
 ]
 
 
+KINDS = {"rnn": RNN, "rnn-relu": partial(RNN, nonlinearity="relu"), "lstm": LSTM}
+
+
 def torch_twin(ours: RNN | LSTM) -> torch.nn.RNNBase:
-    cls = torch.nn.LSTM if isinstance(ours, LSTM) else torch.nn.RNN
-    twin = cls(
-        ours.input_size,
-        ours.hidden_size,
-        ours.num_layers,
-        batch_first=ours.batch_first,
-        dtype=torch.float64,
-    )
+    sizes = (ours.input_size, ours.hidden_size, ours.num_layers)
+    twin: torch.nn.RNNBase
+    if isinstance(ours, LSTM):
+        twin = torch.nn.LSTM(*sizes, batch_first=ours.batch_first, dtype=torch.float64)
+    else:
+        nonlinearity = "relu" if ours.relu else "tanh"
+        twin = torch.nn.RNN(
+            *sizes, nonlinearity=nonlinearity, batch_first=ours.batch_first, dtype=torch.float64
+        )
     twin.load_state_dict({k: torch.from_numpy(ours.param(k).copy()) for k in ours.names})
     return twin
 
 
-@pytest.mark.parametrize("kind", [RNN, LSTM])
+@pytest.mark.parametrize("name", KINDS)
 @pytest.mark.parametrize(("T", "n", "d_in", "H", "layers", "batch_first"), CASES)
 def test_matches_torch(
-    kind: Any,
+    name: str,
     T: int,
     n: int,
     d_in: int,
@@ -51,7 +56,7 @@ def test_matches_torch(
     tol: dict[str, dict[str, float]],
 ) -> None:
     rng = np.random.default_rng(T * 100 + n)
-    ours = kind(d_in, H, layers, batch_first=batch_first, rng=rng, dtype=F64)
+    ours = KINDS[name](d_in, H, layers, batch_first=batch_first, rng=rng, dtype=F64)
     twin = torch_twin(ours)
     assert ours.names == list(twin.state_dict())
     for k, v in twin.state_dict().items():
@@ -62,7 +67,7 @@ def test_matches_torch(
     out = ours.forward(x)
     x_t = torch.tensor(x, requires_grad=True)
     out_t, state_t = twin(x_t)
-    h_n_t, c_n_t = state_t if kind is LSTM else (state_t, None)
+    h_n_t, c_n_t = state_t if isinstance(ours, LSTM) else (state_t, None)
     np.testing.assert_allclose(out, out_t.detach().numpy(), **tol["vs_torch"])
     np.testing.assert_allclose(ours.h_n, h_n_t.detach().numpy(), **tol["vs_torch"])
 

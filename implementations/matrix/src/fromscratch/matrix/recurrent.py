@@ -258,9 +258,31 @@ class _Recurrent:
 
 
 class RNN(_Recurrent):
-    r"""Elman RNN with tanh, as ``torch.nn.RNN(input_size, hidden_size, num_layers)``."""
+    r"""Elman RNN, as ``torch.nn.RNN(input_size, hidden_size, num_layers)``.
+
+    ``nonlinearity="relu"`` (torch's other choice) puts :math:`\max(z, 0)` in place of
+    tanh, and its derivative :math:`[h_t > 0]` in place of :math:`1 - h_t^2`.
+    """
 
     n_gates = 1
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        *,
+        nonlinearity: str = "tanh",
+        batch_first: bool = False,
+        rng: np.random.Generator,
+        dtype: np.dtype[Any],
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity={nonlinearity!r}: expected 'tanh' or 'relu'")
+        self.relu = nonlinearity == "relu"
+        super().__init__(
+            input_size, hidden_size, num_layers, batch_first=batch_first, rng=rng, dtype=dtype
+        )
 
     def _layer_forward(
         self, x: Array, W_ih: Array, W_hh: Array, b: Array
@@ -271,7 +293,7 @@ class RNN(_Recurrent):
         h_prev = np.zeros((n, self.hidden_size), dtype=x.dtype)
         for t in range(T):
             z_t = xW[t] + h_prev @ W_hh.T
-            h[t] = h_prev = np.tanh(z_t)
+            h[t] = h_prev = np.maximum(z_t, 0) if self.relu else np.tanh(z_t)
         return h, {"x": x, "h": h}
 
     def _layer_backward(
@@ -287,7 +309,7 @@ class RNN(_Recurrent):
         delta = np.zeros_like(h[0]) if dh_T is None else dh_T  # gradient along h from t+1
         for t in reversed(range(len(h))):
             dL_dh = dh_out[t] + delta
-            dZ[t] = dL_dh * (1 - h[t] ** 2)
+            dZ[t] = dL_dh * ((h[t] > 0) if self.relu else (1 - h[t] ** 2))
             delta = dZ[t] @ W_hh
         return dZ
 

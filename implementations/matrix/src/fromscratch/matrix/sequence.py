@@ -295,15 +295,10 @@ def build(text: str, where: str, rng: np.random.Generator, dtype: np.dtype[Any])
         return EveryStep(Dense(args["in_features"], args["out_features"], rng, dtype))
     if not args["batch_first"]:
         raise ValueError(f"{where} = {spec}: sequence models need batch_first=True")
-    kind = LSTM if spec.name == "LSTM" else RNN
-    return kind(
-        args["input_size"],
-        args["hidden_size"],
-        args["num_layers"],
-        batch_first=True,
-        rng=rng,
-        dtype=dtype,
-    )
+    sizes = args["input_size"], args["hidden_size"], args["num_layers"]
+    if spec.name == "LSTM":
+        return LSTM(*sizes, batch_first=True, rng=rng, dtype=dtype)
+    return RNN(*sizes, nonlinearity=args["nonlinearity"], batch_first=True, rng=rng, dtype=dtype)
 
 
 def parameters(module: SequenceModule) -> list[tuple[str, Parameter]]:
@@ -366,7 +361,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
         ("bidirectional", False),
     ),
 }
-_FIXED = {"bias": True, "nonlinearity": "tanh", "dropout": 0.0, "bidirectional": False}
+_FIXED = {"bias": True, "dropout": 0.0, "bidirectional": False}
 
 
 def _bind(spec: LayerSpec, where: str) -> dict[str, Any]:
