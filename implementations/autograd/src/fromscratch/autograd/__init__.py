@@ -10,6 +10,7 @@ Read it top to bottom, one idea per module:
   and ``functional`` (fused softmax and losses);
 * :mod:`~fromscratch.autograd.optim` -- SGD, Adam, AdamW, step for step like torch.optim;
 * :mod:`~fromscratch.autograd.model` -- :class:`Network`, the project's Model protocol;
+* :mod:`~fromscratch.autograd.sequence` -- :class:`SequenceNetwork`, the same for text;
 * :mod:`~fromscratch.autograd.validation` -- the checks at that protocol's boundary.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with.
@@ -38,19 +39,23 @@ from .init import (
 from .model import Network
 from .ops import (
     cat,
+    chunk,
     clamp,
     cumprod,
     cumsum,
     einsum,
     gather,
     masked_fill,
+    split,
     stack,
     std,
     tril,
     triu,
+    unbind,
     var,
     where,
 )
+from .sequence import SequenceNetwork, layer_vjp
 from .tensor import Tensor, bool_, float32, float64, int64, is_grad_enabled, no_grad
 
 clip = clamp
@@ -96,10 +101,12 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 __all__ = [
     "RECIPES",
     "Network",
+    "SequenceNetwork",
     "Tensor",
     "arange",
     "bool_",
     "cat",
+    "chunk",
     "clamp",
     "clip",
     "cumprod",
@@ -112,6 +119,7 @@ __all__ = [
     "gather",
     "int64",
     "is_grad_enabled",
+    "layer_vjp",
     "manual_seed",
     "masked_fill",
     "nn",
@@ -124,11 +132,13 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "split",
     "stack",
     "std",
     "tensor",
     "tril",
     "triu",
+    "unbind",
     "var",
     "where",
     "zeros",

@@ -531,3 +531,28 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         )
 
     return Tensor._make(out, (input, t), backward, "MseLossBackward")
+
+
+# The sequence functions live beside their modules (one idea per file); they are part of
+# ``functional`` as in torch. Imported last: attention composes the functions above.
+from .attention import scaled_dot_product_attention  # noqa: E402
+from .embedding import embedding  # noqa: E402
+from .normalization import layer_norm  # noqa: E402
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "embedding",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "pad",
+    "relu",
+    "scaled_dot_product_attention",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
