@@ -28,8 +28,14 @@ import nox
 
 ROOT = Path(__file__).parent
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
-SHARED = ("datasets", "conformance")
-IMPLEMENTATIONS = sorted(p.parent.name for p in ROOT.glob("implementations/*/pyproject.toml"))
+# implementations/boundary is the code every implementation shares, not an implementation.
+BOUNDARY = "implementations/boundary"
+SHARED = ("datasets", "conformance", BOUNDARY)
+IMPLEMENTATIONS = sorted(
+    p.parent.name
+    for p in ROOT.glob("implementations/*/pyproject.toml")
+    if p.parent != ROOT / BOUNDARY
+)
 IMPLEMENTATION_DIRS = [f"implementations/{name}" for name in IMPLEMENTATIONS]
 DOCS_REQUIREMENTS = ("-r", str(ROOT / "docs" / "requirements.txt"))
 
@@ -51,7 +57,8 @@ def tests(session: nox.Session) -> None:
     """Every test: datasets, conformance on every implementation, each implementation's own."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
     session.install(*CONSTRAINTS, *DOCS_REQUIREMENTS, "beautifulsoup4", "playwright")
-    tests = ["datasets/tests", "conformance/tests", *(f"{d}/tests" for d in IMPLEMENTATION_DIRS)]
+    tests = ["datasets/tests", "conformance/tests", f"{BOUNDARY}/tests"]
+    tests += [f"{d}/tests" for d in IMPLEMENTATION_DIRS]
     tests += ["docs/test_snippets.py", "docs/test_site.py"]
     pytest(session, *tests, "-m", "not slow")
 
@@ -86,7 +93,7 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Refill the READMEs' code blocks, then build the site (warnings are errors)."""
     # autodoc imports the implementations; they need NumPy alone, not their test extras.
-    session.install(*CONSTRAINTS, *(f"-e{ROOT / d}" for d in IMPLEMENTATION_DIRS))
+    session.install(*CONSTRAINTS, *(f"-e{ROOT / d}" for d in (BOUNDARY, *IMPLEMENTATION_DIRS)))
     session.install(*CONSTRAINTS, *DOCS_REQUIREMENTS)
     session.run("python", "docs/snippets.py")
     out = "docs/_build/html"

@@ -7,6 +7,9 @@ Read it top to bottom, one idea per module:
 * :mod:`~fromscratch.matrix.layers` -- the dense layer ``z = a W^T + b`` and its backward;
 * :mod:`~fromscratch.matrix.optim` -- SGD (momentum, Nesterov) and Adam, like torch.optim;
 * :mod:`~fromscratch.matrix.network` -- the :class:`Network` that chains them;
+* :mod:`~fromscratch.matrix.embedding`, :mod:`~fromscratch.matrix.recurrent` -- the
+  embedding, RNN and LSTM, with backprop through time;
+* :mod:`~fromscratch.matrix.sequence` -- :class:`SequenceNetwork`, a character model;
 * :mod:`~fromscratch.matrix.validation` -- the checks at the public boundary.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with, per data set.
@@ -17,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from .network import Network
+from .sequence import SequenceNetwork, layer_vjp
 
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     # Two relu layers, Nesterov momentum and a cosine-annealed learning rate: about 98.3%
@@ -60,4 +64,4 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 }
 """Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
 
-__all__ = ["RECIPES", "Network"]
+__all__ = ["RECIPES", "Network", "SequenceNetwork", "layer_vjp"]
