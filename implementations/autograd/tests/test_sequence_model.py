@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from fromscratch.autograd import SequenceNetwork
-from fromscratch.conformance.sequence import torch_sequential
+
+# The torch reference of a spec lives with the suite (nox installs it beside autograd).
+torch_sequential = pytest.importorskip("fromscratch.conformance.sequence").torch_sequential
 
 LSTM = ["Embedding(5, 4)", "LSTM(4, 6, num_layers=2, batch_first=True)", "Linear(6, 5)"]
 GPT = [
