@@ -26,7 +26,7 @@ def torch_fit(
     """The same training run in torch: same init, same shuffling order, same updates."""
     layers = model.sizes
     act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}[
-        model.activation
+        model.activation_name
     ]
     modules: list[torch.nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(layers)):

@@ -9,9 +9,9 @@ Read it top to bottom, one idea per module:
 * :mod:`~fromscratch.autograd.nn` -- ``Module``, ``Linear``, ``Sequential``, activations
   and ``functional`` (fused softmax and losses);
 * :mod:`~fromscratch.autograd.optim` -- SGD, Adam, AdamW, step for step like torch.optim;
-* :mod:`~fromscratch.autograd.model` -- :class:`Network`, the project's Model protocol;
-* :mod:`~fromscratch.autograd.sequence` -- :class:`SequenceNetwork`, the same for text;
-* :mod:`~fromscratch.autograd.validation` -- the checks at that protocol's boundary.
+* :mod:`~fromscratch.autograd.model` -- :class:`Network`, the project's Model protocol
+  (its checks, training loop and update rules are shared: :mod:`fromscratch.boundary`);
+* :mod:`~fromscratch.autograd.sequence` -- :class:`SequenceNetwork`, the same for text.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with.
 """

@@ -16,34 +16,198 @@ The losses are torch's (``cross_entropy``, ``binary_cross_entropy_with_logits``,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary import validation as check
+from fromscratch.boundary.loop import shuffle_rng, train
+from fromscratch.boundary.model import Classifier
+from fromscratch.boundary.optim import set_learning_rate
+from fromscratch.boundary.options import check_fit_options, make_optimizer
+from fromscratch.boundary.types import DTYPES, BatchCallback, Callback, Labels
+
 from . import nn, optim
 from .nn import functional as F
 from .tensor import Array, Tensor, no_grad
-from .validation import (
-    DTYPES,
-    FitOptions,
-    check_choice,
-    check_fit_options,
-    check_float,
-    check_layers,
-    check_positive_int,
-    check_seed,
-    check_state_dict,
-    check_X,
-    check_y,
-)
-
-Labels = NDArray[np.int64]
-Callback = Callable[[int, Mapping[str, float]], None]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
+
+
+class Network(Classifier):
+    r"""A multilayer perceptron on the autograd engine, equivalent to torch's
+    ``nn.Sequential(Linear, Act, ..., Linear)`` trained with the matching loss.
+
+    Parameters
+    ----------
+    layers
+        Sizes, inputs first: ``[784, 128, 64, 10]`` is three ``Linear`` layers.
+    activation
+        ``"relu"``, ``"sigmoid"`` or ``"tanh"`` after each hidden layer; the last is linear.
+    loss
+        ``"cross_entropy"`` (``layers[-1] >= 2`` logits), ``"bce"`` (one logit) or ``"mse"``
+        (``layers[-1] >= 2`` scores regressed onto one-hot labels).
+    seed
+        Seeds the initial parameters (``Linear`` after ``Linear``, weight then bias, from
+        one generator) and, through a separate child stream, the shuffling in ``fit``.
+    dtype
+        ``"float32"`` or ``"float64"``, for parameters and every computation.
+    """
+
+    # ------------------------------------------------------- forward, backward, update
+
+    def forward(self, X: Array) -> Tensor:
+        """The network's output ``z`` (logits or scores), recorded on the graph."""
+        z: Tensor = self.net(Tensor._wrap(X))
+        return z
+
+    def backward(self, X: Array, y: Labels) -> float:
+        """Forward, loss, ``loss.backward()``: the engine fills every parameter's ``.grad``
+        (cleared first: gradients accumulate by summing). Returns the loss."""
+        loss = self.criterion.forward(self.forward(X), y)
+        self.net.zero_grad()
+        loss.backward()
+        return float(loss.data)
+
+    # The update is torch's: ``optimizer.step()`` over ``self.net.parameters()``, an
+    # optimizer of :mod:`~fromscratch.autograd.optim` that ``fit(optimizer=...)`` picks.
+
+    # ------------------------------------------------------------- construction, fit
+
+    def __init__(
+        self,
+        layers: Sequence[int],
+        *,
+        activation: str = "relu",
+        loss: str = "cross_entropy",
+        seed: int = 0,
+        dtype: str = "float32",
+    ) -> None:
+        self.sizes = check.check_layers(layers)
+        self.activation_name = check.check_choice("activation", activation, ACTIVATIONS)
+        self.activation = ACTIVATIONS[activation]
+        self.loss_name = check.check_choice("loss", loss, LOSSES)
+        self.criterion = LOSSES[loss]
+        self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
+        self.seed = check.check_seed(seed)
+        self.n_classes = check.check_outputs(loss, self.sizes[-1])
+
+        rng = np.random.default_rng(self.seed)
+        modules: list[nn.Module] = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
+            if modules:  # an activation between two linear layers
+                modules.append(self.activation())
+            modules.append(nn.Linear(fan_in, fan_out, dtype=self.dtype, generator=rng))
+        self.net = nn.Sequential(*modules)
+        self._shuffle_rng = shuffle_rng(self.seed)
+
+    def fit(
+        self,
+        X: NDArray[Any],
+        y: NDArray[Any],
+        *,
+        epochs: int,
+        batch_size: int,
+        learning_rate: float,
+        callback: Callback | None = None,
+        batch_callback: BatchCallback | None = None,
+        **options: Any,
+    ) -> Network:
+        """Mini-batch training, shuffled each epoch by default; returns ``self``.
+
+        ``options`` are those of :mod:`fromscratch.boundary.options`: ``optimizer``
+        (``"sgd"``, ``"adam"``, ``"adamw"``), ``momentum`` and ``nesterov`` (SGD),
+        ``betas`` and ``eps`` (Adam, AdamW), ``weight_decay`` (0 by default, 0.01 for
+        AdamW), ``schedule`` (``"constant"`` or ``"cosine"``) and ``shuffle``.
+        ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch,
+        ``batch_callback(epoch, batch, loss)`` after each batch. A non-finite loss raises
+        ``FloatingPointError`` naming the epoch and batch.
+        """
+        epochs, batch_size, learning_rate = check.check_fit_arguments(
+            epochs, batch_size, learning_rate, callback, batch_callback
+        )
+        config = check_fit_options(options, tuple(OPTIMIZERS))
+        X = check.check_X(X, self.sizes[0], self.dtype)
+        y = check.check_y(y, len(X), self.n_classes)
+        optimizer = make_optimizer(self.net.parameters(), learning_rate, config, OPTIMIZERS)
+        self.net.train()
+        train(
+            lambda rows: self.backward(np.take(X, rows, axis=0), y[rows]),
+            optimizer.step,
+            n_rows=len(X),
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            schedule=config.schedule,
+            shuffle=config.shuffle,
+            rng=self._shuffle_rng,
+            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
+            parameters=lambda: (p.data for p in self.net.parameters()),
+            callback=callback,
+            batch_callback=batch_callback,
+        )
+        self.net.eval()
+        return self
+
+    # ------------------------------------------------------------- the Model protocol
+
+    def _output(self, X: NDArray[Any]) -> Array:
+        with no_grad():
+            z: Array = self.forward(check.check_X(X, self.sizes[0], self.dtype)).data
+        return z
+
+    def predict_proba(self, X: NDArray[Any]) -> Array:
+        """Class probabilities, shape (n, k), rows summing to 1 (k = 2 for ``bce``)."""
+        return self.criterion.probabilities(self._output(X))
+
+    def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
+        """The mean loss over the rows, as the torch loss of the same name defines it."""
+        z = self._output(X)
+        y = check.check_y(y, len(z), self.n_classes)
+        with no_grad():
+            return float(self.criterion.forward(Tensor._wrap(z), y).data)
+
+    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Array]]:
+        """``(loss, dL/dθ)``, keyed like :meth:`state_dict`, by one backward pass.
+
+        The parameters are unchanged, and so are their ``.grad`` (restored afterwards).
+        """
+        X = check.check_X(X, self.sizes[0], self.dtype)
+        y = check.check_y(y, len(X), self.n_classes)
+        named = dict(self.net.named_parameters())
+        saved = {name: p.grad for name, p in named.items()}
+        L = self.backward(X, y)
+        grads = {}
+        for name, p in named.items():
+            grads[name] = np.zeros_like(p.data) if p.grad is None else p.grad.data.copy()
+            p.grad = saved[name]
+        return L, grads
+
+    def state_dict(self) -> dict[str, Array]:
+        """Copies of the parameters: ``"0.weight"`` (out, in), ``"0.bias"``, ``"2.weight"``..."""
+        return {name: t.data.copy() for name, t in self.net.state_dict().items()}
+
+    def load_state_dict(self, state: Mapping[str, NDArray[Any]]) -> None:
+        """Copy the arrays in; wrong keys, shapes or dtypes, or NaN/inf, raise ``ValueError``."""
+        expected = {name: p.shape for name, p in self.net.named_parameters()}
+        self.net.load_state_dict(check.check_state_dict(state, expected, self.dtype))
+
+
+# ------------------------------------------------------------------------- the losses
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss by name: ``forward(z, y)`` is the loss tensor (the engine differentiates it),
+    ``probabilities(z)`` turns outputs into class probabilities for ``predict_proba``."""
+
+    name: str
+    forward: Callable[[Tensor, Labels], Tensor]
+    probabilities: Callable[[Array], Array]
 
 
 def _cross_entropy(z: Tensor, y: Labels) -> Tensor:
@@ -72,226 +236,10 @@ def _bce_probabilities(z: Array) -> Array:
     return np.stack([1 - p, p], axis=1)
 
 
-LOSSES: dict[str, tuple[Callable[[Tensor, Labels], Tensor], Callable[[Array], Array]]] = {
-    "cross_entropy": (_cross_entropy, _softmax),
-    "bce": (_bce, _bce_probabilities),
+LOSSES: dict[str, Loss] = {
+    "cross_entropy": Loss("cross_entropy", _cross_entropy, _softmax),
+    "bce": Loss("bce", _bce, _bce_probabilities),
     # An MSE model regresses the one-hot vector; the softmax of its scores ranks the
     # classes the same way and gives rows that sum to 1.
-    "mse": (_mse, _softmax),
+    "mse": Loss("mse", _mse, _softmax),
 }
-
-
-class Network:
-    r"""A multilayer perceptron on the autograd engine, equivalent to torch's
-    ``nn.Sequential(Linear, Act, ..., Linear)`` trained with the matching loss.
-
-    Parameters
-    ----------
-    layers
-        Sizes, inputs first: ``[784, 128, 64, 10]`` is three ``Linear`` layers.
-    activation
-        ``"relu"``, ``"sigmoid"`` or ``"tanh"`` after each hidden layer; the last is linear.
-    loss
-        ``"cross_entropy"`` (``layers[-1] >= 2`` logits), ``"bce"`` (one logit) or ``"mse"``
-        (``layers[-1] >= 2`` scores regressed onto one-hot labels).
-    seed
-        Seeds the initial parameters (``Linear`` after ``Linear``, weight then bias, from
-        one generator) and, through a separate child stream, the shuffling in ``fit``.
-    dtype
-        ``"float32"`` or ``"float64"``, for parameters and every computation.
-    """
-
-    def __init__(
-        self,
-        layers: Sequence[int],
-        *,
-        activation: str = "relu",
-        loss: str = "cross_entropy",
-        seed: int = 0,
-        dtype: str = "float32",
-    ) -> None:
-        self.sizes = check_layers(layers)
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
-        self.loss_name = check_choice("loss", loss, LOSSES)
-        self.dtype: np.dtype[Any] = np.dtype(check_choice("dtype", dtype, DTYPES))
-        self.seed = check_seed(seed)
-        k = self.sizes[-1]
-        if loss == "bce" and k != 1:
-            raise ValueError(
-                f"loss='bce' uses one output logit, so layers[-1] must be 1, got {k}; "
-                f"for {k} classes use loss='cross_entropy'"
-            )
-        if loss != "bce" and k < 2:
-            raise ValueError(
-                f"loss={loss!r} needs one output per class, so layers[-1] must be >= 2, got {k}; "
-                f"for a single output logit use loss='bce'"
-            )
-        self.n_classes = 2 if loss == "bce" else k
-        self.criterion, self.probabilities = LOSSES[loss]
-
-        rng = np.random.default_rng(self.seed)
-        modules: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=False)):
-            if i:
-                modules.append(ACTIVATIONS[activation]())
-            modules.append(nn.Linear(fan_in, fan_out, dtype=self.dtype, generator=rng))
-        self.net = nn.Sequential(*modules)
-        # Shuffling has its own stream, a child of the seed: it never shifts the initial
-        # parameters, and it carries on across calls to fit(), like torch's global RNG.
-        self._shuffle_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
-
-    # ------------------------------------------------------------------------- training
-
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        *,
-        epochs: int,
-        batch_size: int,
-        learning_rate: float,
-        callback: Callback | None = None,
-        batch_callback: Callable[[int, int, float], object] | None = None,
-        **options: Any,
-    ) -> Network:
-        """Mini-batch training, shuffled each epoch by default; returns ``self``.
-
-        Options: ``optimizer`` (``"sgd"``, ``"adam"``, ``"adamw"``), ``momentum`` and
-        ``nesterov`` (SGD), ``betas`` and ``eps`` (Adam, AdamW), ``weight_decay`` (all;
-        0 by default, 0.01 for AdamW) and ``schedule`` (``"constant"`` or ``"cosine"``,
-        per epoch) and ``shuffle`` (``True``; ``False`` keeps the rows in order, batch after
-        batch). ``callback(epoch, {"loss", "learning_rate"})`` runs after each epoch.
-        A non-finite loss raises ``FloatingPointError`` naming the epoch and batch.
-        ``batch_callback(epoch, batch, loss)``, if given, runs after each mini-batch step
-        (``batch`` counts from 1) with that batch's loss: it lets a progress bar move
-        inside a long epoch.
-        """
-        epochs = check_positive_int("epochs", epochs)
-        batch_size = check_positive_int("batch_size", batch_size)
-        learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
-        if callback is not None and not callable(callback):
-            raise ValueError(f"callback must be callable(epoch, metrics) or None, got {callback!r}")
-        if batch_callback is not None and not callable(batch_callback):
-            raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
-        config = check_fit_options(options)
-        X = check_X(X, self.sizes[0], self.dtype)
-        y = check_y(y, len(X), self.n_classes)
-
-        optimizer = self._optimizer(config, learning_rate)
-        group = optimizer.param_groups[0]
-        n = len(X)
-        self.net.train()
-        for epoch in range(1, epochs + 1):
-            if config.schedule == "cosine":
-                group["lr"] = optim.cosine_learning_rate(learning_rate, epoch, epochs)
-            order = self._shuffle_rng.permutation(n) if config.shuffle else np.arange(n)
-            losses = []
-            # A diverging run overflows somewhere; the non-finite loss becomes a clear
-            # error below instead of NumPy warnings batch after batch.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for batch, start in enumerate(range(0, n, batch_size), start=1):
-                    rows = order[start : start + batch_size]
-                    loss = self.criterion(self.net(Tensor._wrap(np.take(X, rows, axis=0))), y[rows])
-                    value = float(loss.data)
-                    if not math.isfinite(value):
-                        self._diverged(epoch, batch, value, group["lr"])
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    losses.append(value)
-                    if batch_callback is not None:
-                        batch_callback(epoch, batch, value)
-                # The epoch's last step may itself have overflowed the parameters.
-                if not all(np.isfinite(p.data).all() for p in self.net.parameters()):
-                    self._diverged(epoch, batch, None, group["lr"])
-            if callback is not None:
-                callback(
-                    epoch, {"loss": math.fsum(losses) / len(losses), "learning_rate": group["lr"]}
-                )
-        self.net.eval()
-        return self
-
-    def _optimizer(self, config: FitOptions, learning_rate: float) -> optim.Optimizer:
-        params = list(self.net.parameters())
-        if config.optimizer == "sgd":
-            return optim.SGD(
-                params,
-                lr=learning_rate,
-                momentum=config.momentum,
-                nesterov=config.nesterov,
-                weight_decay=config.weight_decay,
-            )
-        cls = optim.AdamW if config.optimizer == "adamw" else optim.Adam
-        return cls(
-            params,
-            lr=learning_rate,
-            betas=config.betas,
-            eps=config.eps,
-            weight_decay=config.weight_decay,
-        )
-
-    @staticmethod
-    def _diverged(epoch: int, batch: int, loss: float | None, learning_rate: float) -> NoReturn:
-        what = "the parameters are no longer finite" if loss is None else f"the loss is {loss}"
-        raise FloatingPointError(
-            f"training diverged at epoch {epoch}, batch {batch}: {what}. "
-            f"Try a lower learning_rate (it was {learning_rate:g}), or check the input scale."
-        )
-
-    # ------------------------------------------------------------------------ inference
-
-    def _output(self, X: NDArray[Any]) -> Array:
-        X = check_X(X, self.sizes[0], self.dtype)
-        with no_grad():
-            z: Array = self.net(Tensor._wrap(X)).data
-        return z
-
-    def predict_proba(self, X: NDArray[Any]) -> Array:
-        """Class probabilities, shape (n, k), rows summing to 1 (k = 2 for ``bce``)."""
-        return self.probabilities(self._output(X))
-
-    def predict(self, X: NDArray[Any]) -> NDArray[np.int64]:
-        """The most probable class of each row, int64, shape (n,)."""
-        labels: NDArray[np.int64] = np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
-        return labels
-
-    def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
-        """The mean loss over the rows, as the torch loss of the same name defines it."""
-        z = self._output(X)
-        with no_grad():
-            return float(self.criterion(Tensor._wrap(z), check_y(y, len(z), self.n_classes)).data)
-
-    def gradients(self, X: NDArray[Any], y: NDArray[Any]) -> tuple[float, dict[str, Array]]:
-        """``(loss, dL/dθ)``, keyed like :meth:`state_dict`, by one backward pass.
-
-        The parameters are unchanged, and so are their ``.grad`` (restored afterwards).
-        """
-        X = check_X(X, self.sizes[0], self.dtype)
-        y = check_y(y, len(X), self.n_classes)
-        named = dict(self.net.named_parameters())
-        saved = {name: p.grad for name, p in named.items()}
-        self.net.zero_grad()
-        loss = self.criterion(self.net(Tensor._wrap(X)), y)
-        loss.backward()
-        grads = {}
-        for name, p in named.items():
-            grads[name] = np.zeros_like(p.data) if p.grad is None else p.grad.data.copy()
-            p.grad = saved[name]
-        return float(loss.data), grads
-
-    # ----------------------------------------------------------------------- state dict
-
-    def state_dict(self) -> dict[str, Array]:
-        """Copies of the parameters: ``"0.weight"`` (out, in), ``"0.bias"``, ``"2.weight"``..."""
-        return {name: t.data.copy() for name, t in self.net.state_dict().items()}
-
-    def load_state_dict(self, state: Mapping[str, NDArray[Any]]) -> None:
-        """Copy the arrays in; wrong keys, shapes or dtypes, or NaN/inf, raise ``ValueError``."""
-        expected = {name: p.shape for name, p in self.net.named_parameters()}
-        self.net.load_state_dict(check_state_dict(state, expected, self.dtype))
-
-    def __repr__(self) -> str:
-        return (
-            f"Network({list(self.sizes)}, activation={self.activation!r}, "
-            f"loss={self.loss_name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
-        )

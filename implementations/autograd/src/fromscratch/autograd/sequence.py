@@ -23,18 +23,19 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from . import nn, optim
-from .nn import functional as F
-from .tensor import Array, Tensor, no_grad
-from .validation import (
-    DTYPES,
+from fromscratch.boundary.options import check_fit_options
+from fromscratch.boundary.types import DTYPES
+from fromscratch.boundary.validation import (
     check_choice,
-    check_fit_options,
     check_float,
-    check_positive_int,
+    check_int,
     check_seed,
     check_state_dict,
 )
+
+from . import nn, optim
+from .nn import functional as F
+from .tensor import Array, Tensor, no_grad
 
 Tokens = NDArray[np.int64]
 RECURRENT = frozenset({"RNN", "LSTM", "GRU"})
@@ -187,13 +188,13 @@ class SequenceNetwork:
     ) -> SequenceNetwork:
         """Mini-batch training over the windows (rows of ``X``), as ``Network.fit``; also
         ``clip_grad_norm`` (a float, torch's ``clip_grad_norm_`` before each step)."""
-        epochs = check_positive_int("epochs", epochs)
-        batch_size = check_positive_int("batch_size", batch_size)
+        epochs = check_int("epochs", epochs)
+        batch_size = check_int("batch_size", batch_size)
         learning_rate = check_float("learning_rate", learning_rate, low=0, low_inclusive=False)
         clip = options.pop("clip_grad_norm", None)
         if clip is not None:
             clip = check_float("clip_grad_norm", clip, low=0, low_inclusive=False)
-        config = check_fit_options(options)
+        config = check_fit_options(options, ("sgd", "adam", "adamw"))
         X, y = self._check(X), self._check(y, X.shape, "y")
         params = list(self.net.parameters())
         optimizer: optim.Optimizer

@@ -59,18 +59,7 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     Each of these is computed only when its input requires a gradient: the first layer
     of a network never needs :math:`\bar{x}`, the gradient with respect to the data.
     """
-    if x.data.dtype != W.data.dtype or (b is not None and b.data.dtype != W.data.dtype):
-        raise RuntimeError(
-            "linear(): input, weight and bias must have the same dtype, got "
-            + ", ".join(str(t.data.dtype) for t in (x, W, b) if t is not None)
-        )
-    if W.data.dtype == np.bool_:
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    if W.data.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != W.data.shape[1]:
-        raise RuntimeError(
-            f"linear(): input of shape {x.shape} cannot be multiplied by weight of shape "
-            f"{W.shape}: expected input (..., {W.shape[-1] if W.ndim else '?'})"
-        )
+    _check_linear(x, W, b)
     z = x.data @ W.data.T  # W.T is a view: BLAS reads W transposed, nothing is copied
     parents: tuple[Tensor, ...] = (x, W)
     if b is not None:
@@ -90,6 +79,22 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
         return grads
 
     return Tensor._make(z, parents, backward, "AddmmBackward")
+
+
+def _check_linear(x: Tensor, W: Tensor, b: Tensor | None) -> None:
+    """Raise what torch raises for mismatched dtypes or shapes in :func:`linear`."""
+    if x.data.dtype != W.data.dtype or (b is not None and b.data.dtype != W.data.dtype):
+        raise RuntimeError(
+            "linear(): input, weight and bias must have the same dtype, got "
+            + ", ".join(str(t.data.dtype) for t in (x, W, b) if t is not None)
+        )
+    if W.data.dtype == np.bool_:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    if W.data.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != W.data.shape[1]:
+        raise RuntimeError(
+            f"linear(): input of shape {x.shape} cannot be multiplied by weight of shape "
+            f"{W.shape}: expected input (..., {W.shape[-1] if W.ndim else '?'})"
+        )
 
 
 def _log_softmax_parts(z: Array, axis: int) -> tuple[Array, Array, Array]:
