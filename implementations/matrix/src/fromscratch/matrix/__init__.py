@@ -2,15 +2,17 @@
 
 Read it top to bottom, one idea per module:
 
+* :mod:`~fromscratch.matrix.network` -- the :class:`Network`: forward, backward, update;
+* :mod:`~fromscratch.matrix.layers` -- the module shape, and the linear layer
+  ``z = a W^T + b`` with its backward;
 * :mod:`~fromscratch.matrix.activations` -- relu, sigmoid, tanh and their derivatives;
 * :mod:`~fromscratch.matrix.losses` -- cross-entropy, BCE, MSE and ``dL/dz`` for each;
-* :mod:`~fromscratch.matrix.layers` -- the dense layer ``z = a W^T + b`` and its backward;
-* :mod:`~fromscratch.matrix.optim` -- SGD (momentum, Nesterov) and Adam, like torch.optim;
-* :mod:`~fromscratch.matrix.network` -- the :class:`Network` that chains them;
 * :mod:`~fromscratch.matrix.embedding`, :mod:`~fromscratch.matrix.recurrent` -- the
   embedding, RNN and LSTM, with backprop through time;
-* :mod:`~fromscratch.matrix.sequence` -- :class:`SequenceNetwork`, a character model;
-* :mod:`~fromscratch.matrix.validation` -- the checks at the public boundary.
+* :mod:`~fromscratch.matrix.sequence` -- :class:`SequenceNetwork`, a character model.
+
+The checks, the training loop and the optimizers (``SGD``, ``Adam`` in torch's shape) are
+shared by every implementation: :mod:`fromscratch.boundary`.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with, per data set.
 """

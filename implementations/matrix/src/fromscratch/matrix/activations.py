@@ -9,7 +9,9 @@ diagonal, and the chain rule collapses to an element-wise (Hadamard) product:
     \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot \sigma'(z)
 
 So each activation below comes as a pair: ``forward(z) -> a`` and
-``backward(dL_da, z, a) -> dL_dz``. The backward function receives both ``z`` and ``a``
+``backward(dL_da, z, a) -> dL_dz``, and :class:`ActivationLayer` makes the pair a
+module of the network (``nn.ReLU()``, ``nn.Sigmoid()``, ``nn.Tanh()``). The backward
+function receives both ``z`` and ``a``
 because some derivatives are cheapest to write in terms of the output (for the sigmoid,
 :math:`\sigma'(z) = a(1 - a)`): they are still the derivative *at z*, just computed from
 the value the forward pass already produced.
@@ -21,12 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
+
+from .layers import Module
 
 
 def relu(z: Array) -> Array:
@@ -119,3 +121,21 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", tanh, tanh_backward),
 }
 """The hidden activations a :class:`~fromscratch.matrix.Network` accepts, by name."""
+
+
+class ActivationLayer(Module):
+    r"""The module that applies an activation element-wise: :math:`a = \sigma(z)`.
+
+    It has no parameters; it keeps ``z`` and ``a`` for its backward pass, which returns
+    :math:`\partial L / \partial z = \partial L / \partial a \odot \sigma'(z)`.
+    """
+
+    def __init__(self, activation: Activation) -> None:
+        self.activation = activation
+
+    def forward(self, z: Array) -> Array:
+        self.z, self.a = z, self.activation.forward(z)
+        return self.a
+
+    def backward(self, dL_da: Array) -> Array:
+        return self.activation.backward(dL_da, self.z, self.a)

@@ -1,4 +1,9 @@
-r"""The fully connected (dense, linear) layer: the only layer with parameters.
+r"""The modules of a network, in ``nn.Sequential`` order, and the linear layer.
+
+A network is a list of modules. Each has ``forward(a) -> out``, which keeps what its
+backward pass will need, and ``backward(dL_dout) -> dL_din``, which stores its parameters'
+gradients beside them (``dL_dW`` beside ``W``) and returns the gradient at its input.
+The linear layer below is the only module with parameters.
 
 Row convention
 --------------
@@ -49,26 +54,42 @@ shared by every row, so its gradient sums over the rows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.floating[Any]]
+from fromscratch.boundary.types import Array
 
 
-class Dense:
-    r"""One linear layer :math:`z = a_{\text{prev}} W^\top + b`, with gradient buffers.
+class Module:
+    """One entry of ``nn.Sequential``: ``forward(a) -> out``, ``backward(dL_dout) -> dL_din``.
+
+    ``params`` maps torch's state-dict names to this module's attributes (``{"weight":
+    "W", "bias": "b"}``); the gradient of attribute ``W`` is stored in ``dL_dW``.
+    ``needs_input_grad`` is False for the first module with parameters: nothing before
+    it learns, so its ``backward`` returns ``None`` instead of a gradient nobody reads.
+    """
+
+    params: ClassVar[dict[str, str]] = {}
+    needs_input_grad = True
+
+    def forward(self, a: Array) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dL_dout: Array) -> Array | None:
+        raise NotImplementedError
+
+
+class Linear(Module):
+    r"""One linear layer :math:`z = a_{\text{prev}} W^\top + b`.
 
     Parameters are drawn like ``torch.nn.Linear``'s defaults:
     :math:`W, b \sim \mathcal{U}(-1/\sqrt{\text{in}}, 1/\sqrt{\text{in}})`,
-    ``W`` first and then ``b``, from the generator it is given.
-
-    The gradients live next to the parameters, in ``dL_dW`` and ``dL_db`` (like PyTorch's
-    ``.grad``), and are overwritten by each :meth:`backward`. Reusing the same two buffers
-    for every batch is not only tidy: writing a large matrix product into memory the
-    process already owns is noticeably faster than into a freshly allocated array.
+    ``W`` first and then ``b``, from the generator it is given. The gradients live next to
+    the parameters, in ``dL_dW`` and ``dL_db`` (like PyTorch's ``.grad``).
     """
+
+    params: ClassVar[dict[str, str]] = {"weight": "W", "bias": "b"}
 
     def __init__(
         self, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype[Any]
@@ -81,22 +102,15 @@ class Dense:
 
     def forward(self, a_prev: Array) -> Array:
         r""":math:`z = a_{\text{prev}} W^\top + b`, shape (n, out)."""
-        z = a_prev @ self.W.T  # W.T is a view: BLAS reads W transposed, nothing is copied
-        z += self.b
-        return z
+        self.a_prev = a_prev  # dL/dW needs the inputs
+        return a_prev @ self.W.T + self.b
 
-    def backward(self, dL_dz: Array, a_prev: Array) -> None:
-        r"""Fill ``dL_dW`` :math:`= (\partial L/\partial z)^\top a_{\text{prev}}` and ``dL_db``.
-
-        ``dL_db`` is the column sum of ``dL_dz``.
-        """
-        np.matmul(dL_dz.T, a_prev, out=self.dL_dW)
-        dL_dz.sum(axis=0, out=self.dL_db)
-
-    def backward_input(self, dL_dz: Array) -> Array:
-        r""":math:`\partial L / \partial a_{\text{prev}} = (\partial L/\partial z)\, W`.
-
-        Kept apart from :meth:`backward` because the first layer never needs it: nothing
-        upstream of the data ``X`` learns, so that product would be wasted work.
-        """
+    def backward(self, dL_dz: Array) -> Array | None:
+        r"""Store :math:`\partial L/\partial W = (\partial L/\partial z)^\top a_{\text{prev}}`
+        and :math:`\partial L/\partial b` (the column sums of ``dL_dz``); return
+        :math:`\partial L / \partial a_{\text{prev}} = (\partial L/\partial z)\, W`."""
+        self.dL_dW = dL_dz.T @ self.a_prev
+        self.dL_db = dL_dz.sum(axis=0)
+        if not self.needs_input_grad:
+            return None  # the first layer: the data X does not learn
         return dL_dz @ self.W

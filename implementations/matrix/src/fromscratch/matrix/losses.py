@@ -27,12 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from fromscratch.boundary.types import Array, Labels
 
 from .activations import sigmoid
-
-Array = NDArray[np.floating[Any]]
-Labels = NDArray[np.integer[Any]]
 
 
 def softmax(z: Array) -> Array:

@@ -24,7 +24,7 @@ A ``Linear`` entry acts on the last axis, the same layer at every time step:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +37,7 @@ from fromscratch.boundary.spec import LayerSpec, parse
 from fromscratch.boundary.types import DTYPES, Array
 
 from .embedding import Embedding
-from .layers import Dense
+from .layers import Linear
 from .losses import cross_entropy, softmax
 from .recurrent import LSTM, RNN
 
@@ -53,25 +53,22 @@ class SequenceModule(Protocol):
 class EveryStep:
     """A ``Linear`` applied at every time step: (n, T, in) -> (n, T, out).
 
-    Its n·T positions are n·T rows of one batch, so the dense layer's own forward and
+    Its n·T positions are n·T rows of one batch, so the linear layer's own forward and
     backward (and their derivation) apply as they are; only the shapes are folded.
     """
 
-    params: ClassVar[dict[str, str]] = {"weight": "W", "bias": "b"}  # of the layer inside
-
-    def __init__(self, layer: Dense) -> None:
+    def __init__(self, layer: Linear) -> None:
         self.layer = layer
+        self.params = layer.params  # torch's names -> the attributes of the layer inside
 
     def forward(self, a: Array) -> Array:
         n, T, width = a.shape
-        self.a_prev = a.reshape(n * T, width)  # the layer's backward needs its input
-        return self.layer.forward(self.a_prev).reshape(n, T, -1)
+        return self.layer.forward(a.reshape(n * T, width)).reshape(n, T, -1)
 
-    def backward(self, dL_dz: Array) -> Array:
+    def backward(self, dL_dz: Array) -> Array | None:
         n, T, width = dL_dz.shape
-        dL_dz_rows = dL_dz.reshape(n * T, width)
-        self.layer.backward(dL_dz_rows, self.a_prev)
-        return self.layer.backward_input(dL_dz_rows).reshape(n, T, -1)
+        dL_da = self.layer.backward(dL_dz.reshape(n * T, width))
+        return None if dL_da is None else dL_da.reshape(n, T, -1)
 
 
 class SequenceNetwork:
@@ -292,7 +289,7 @@ def build(text: str, where: str, rng: np.random.Generator, dtype: np.dtype[Any])
     if spec.name == "Embedding":
         return Embedding(args["num_embeddings"], args["embedding_dim"], rng=rng, dtype=dtype)
     if spec.name == "Linear":
-        return EveryStep(Dense(args["in_features"], args["out_features"], rng, dtype))
+        return EveryStep(Linear(args["in_features"], args["out_features"], rng, dtype))
     if not args["batch_first"]:
         raise ValueError(f"{where} = {spec}: sequence models need batch_first=True")
     sizes = args["input_size"], args["hidden_size"], args["num_layers"]
