@@ -34,6 +34,7 @@ from fromscratch.boundary.loop import shuffle_rng, train
 from fromscratch.boundary.optim import Parameter, set_learning_rate
 from fromscratch.boundary.options import check_fit_options, make_optimizer
 from fromscratch.boundary.spec import LayerSpec, parse
+from fromscratch.boundary.tokens import Tokens, check_tokens, sample
 from fromscratch.boundary.types import DTYPES, Array
 
 from .embedding import Embedding
@@ -41,7 +42,6 @@ from .layers import Linear
 from .losses import cross_entropy, softmax
 from .recurrent import LSTM, RNN
 
-Tokens = NDArray[np.int64]
 SUPPORTED_LAYERS = frozenset({"Embedding", "RNN", "LSTM", "Linear"})
 
 
@@ -222,15 +222,14 @@ class SequenceNetwork:
         """``length`` tokens, each drawn from softmax(z / temperature) at the last position
         and fed back in. The model reads the last `context` tokens (0: all of them) from a
         zero state, as it did in training."""
-        rng = np.random.default_rng(seed)
-        tokens = [int(t) for t in prompt]
-        for _ in range(length):
-            window = tokens[-context:] if context else tokens
-            z = self.forward(np.array([window], dtype=np.int64))[0, -1].astype(np.float64)
-            p = softmax((z / temperature)[None])[0]
-            tokens.append(int(rng.choice(len(p), p=p / p.sum())))
-        drawn: Tokens = np.array(tokens[len(prompt) :], dtype=np.int64)
-        return drawn
+
+        def last_logits(window: Tokens) -> Array:
+            z: Array = self.forward(window)[0, -1]
+            return z
+
+        return sample(
+            last_logits, prompt, length, temperature=temperature, seed=seed, context=context
+        )
 
     # -------------------------------------------------------------------- state dict
 
@@ -257,21 +256,7 @@ class SequenceNetwork:
                 yield f"{i}.{torch_name}", p
 
     def _check(self, X: object, shape: tuple[int, ...] | None = None, name: str = "X") -> Tokens:
-        array = np.asarray(X)
-        if array.dtype.kind not in "iu":
-            raise ValueError(f"{name} has dtype {array.dtype}: expected integer token ids")
-        if array.ndim != 2 or 0 in array.shape:
-            raise ValueError(f"{name} has shape {array.shape}: expected (n, T) token ids")
-        if shape is not None and array.shape != shape:
-            raise ValueError(f"{name} has shape {array.shape}: expected X's shape {shape}")
-        bad = np.argwhere((array < 0) | (array >= self.vocabulary))
-        if len(bad):
-            i, t = bad[0]
-            raise ValueError(
-                f"{name}[{i}, {t}] = {array[i, t]} is not a token id: expected "
-                f"ids in [0, {self.vocabulary})"
-            )
-        return array.astype(np.int64, copy=False)
+        return check_tokens(X, self.vocabulary, name=name, shape=shape)
 
     def __repr__(self) -> str:
         return f"SequenceNetwork({self.layers!r}, seed={self.seed}, dtype={self.dtype.name!r})"
