@@ -24,7 +24,7 @@ A ``Linear`` entry acts on the last axis, the same layer at every time step:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,14 +34,14 @@ from fromscratch.boundary.loop import shuffle_rng, train
 from fromscratch.boundary.optim import Parameter, set_learning_rate
 from fromscratch.boundary.options import check_fit_options, make_optimizer
 from fromscratch.boundary.spec import LayerSpec, parse
+from fromscratch.boundary.tokens import Tokens, check_tokens, sample
 from fromscratch.boundary.types import DTYPES, Array
 
 from .embedding import Embedding
-from .layers import Dense
+from .layers import Linear
 from .losses import cross_entropy, softmax
 from .recurrent import LSTM, RNN
 
-Tokens = NDArray[np.int64]
 SUPPORTED_LAYERS = frozenset({"Embedding", "RNN", "LSTM", "Linear"})
 
 
@@ -53,25 +53,22 @@ class SequenceModule(Protocol):
 class EveryStep:
     """A ``Linear`` applied at every time step: (n, T, in) -> (n, T, out).
 
-    Its n·T positions are n·T rows of one batch, so the dense layer's own forward and
+    Its n·T positions are n·T rows of one batch, so the linear layer's own forward and
     backward (and their derivation) apply as they are; only the shapes are folded.
     """
 
-    params: ClassVar[dict[str, str]] = {"weight": "W", "bias": "b"}  # of the layer inside
-
-    def __init__(self, layer: Dense) -> None:
+    def __init__(self, layer: Linear) -> None:
         self.layer = layer
+        self.params = layer.params  # torch's names -> the attributes of the layer inside
 
     def forward(self, a: Array) -> Array:
         n, T, width = a.shape
-        self.a_prev = a.reshape(n * T, width)  # the layer's backward needs its input
-        return self.layer.forward(self.a_prev).reshape(n, T, -1)
+        return self.layer.forward(a.reshape(n * T, width)).reshape(n, T, -1)
 
-    def backward(self, dL_dz: Array) -> Array:
+    def backward(self, dL_dz: Array) -> Array | None:
         n, T, width = dL_dz.shape
-        dL_dz_rows = dL_dz.reshape(n * T, width)
-        self.layer.backward(dL_dz_rows, self.a_prev)
-        return self.layer.backward_input(dL_dz_rows).reshape(n, T, -1)
+        dL_da = self.layer.backward(dL_dz.reshape(n * T, width))
+        return None if dL_da is None else dL_da.reshape(n, T, -1)
 
 
 class SequenceNetwork:
@@ -225,15 +222,14 @@ class SequenceNetwork:
         """``length`` tokens, each drawn from softmax(z / temperature) at the last position
         and fed back in. The model reads the last `context` tokens (0: all of them) from a
         zero state, as it did in training."""
-        rng = np.random.default_rng(seed)
-        tokens = [int(t) for t in prompt]
-        for _ in range(length):
-            window = tokens[-context:] if context else tokens
-            z = self.forward(np.array([window], dtype=np.int64))[0, -1].astype(np.float64)
-            p = softmax((z / temperature)[None])[0]
-            tokens.append(int(rng.choice(len(p), p=p / p.sum())))
-        drawn: Tokens = np.array(tokens[len(prompt) :], dtype=np.int64)
-        return drawn
+
+        def last_logits(window: Tokens) -> Array:
+            z: Array = self.forward(window)[0, -1]
+            return z
+
+        return sample(
+            last_logits, prompt, length, temperature=temperature, seed=seed, context=context
+        )
 
     # -------------------------------------------------------------------- state dict
 
@@ -260,21 +256,7 @@ class SequenceNetwork:
                 yield f"{i}.{torch_name}", p
 
     def _check(self, X: object, shape: tuple[int, ...] | None = None, name: str = "X") -> Tokens:
-        array = np.asarray(X)
-        if array.dtype.kind not in "iu":
-            raise ValueError(f"{name} has dtype {array.dtype}: expected integer token ids")
-        if array.ndim != 2 or 0 in array.shape:
-            raise ValueError(f"{name} has shape {array.shape}: expected (n, T) token ids")
-        if shape is not None and array.shape != shape:
-            raise ValueError(f"{name} has shape {array.shape}: expected X's shape {shape}")
-        bad = np.argwhere((array < 0) | (array >= self.vocabulary))
-        if len(bad):
-            i, t = bad[0]
-            raise ValueError(
-                f"{name}[{i}, {t}] = {array[i, t]} is not a token id: expected "
-                f"ids in [0, {self.vocabulary})"
-            )
-        return array.astype(np.int64, copy=False)
+        return check_tokens(X, self.vocabulary, name=name, shape=shape)
 
     def __repr__(self) -> str:
         return f"SequenceNetwork({self.layers!r}, seed={self.seed}, dtype={self.dtype.name!r})"
@@ -292,7 +274,7 @@ def build(text: str, where: str, rng: np.random.Generator, dtype: np.dtype[Any])
     if spec.name == "Embedding":
         return Embedding(args["num_embeddings"], args["embedding_dim"], rng=rng, dtype=dtype)
     if spec.name == "Linear":
-        return EveryStep(Dense(args["in_features"], args["out_features"], rng, dtype))
+        return EveryStep(Linear(args["in_features"], args["out_features"], rng, dtype))
     if not args["batch_first"]:
         raise ValueError(f"{where} = {spec}: sequence models need batch_first=True")
     sizes = args["input_size"], args["hidden_size"], args["num_layers"]
