@@ -516,6 +516,57 @@ def unflatten_shapes(draw: st.DrawFn, space: Space) -> Case:
     return Case((s,), {"dim": dim, "sizes": sizes})
 
 
+@st.composite
+def split_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """A split size, or sections that add up to the size of ``dim``."""
+    s = draw(space.shape(1))
+    dim = draw(dim_of(len(s)))
+    size = s[dim] if s else 1
+    if draw(st.booleans()) or not s:
+        return Case((s,), {"split": draw(st.integers(1, 4)), "dim": dim})
+    cuts = sorted(draw(st.lists(st.integers(0, size), max_size=3)))
+    sections = [b - a for a, b in zip([0, *cuts], [*cuts, size], strict=True)]
+    return Case((s,), {"split": sections, "dim": dim})
+
+
+@st.composite
+def chunk_shapes(draw: st.DrawFn, space: Space) -> Case:
+    s = draw(space.shape(1))
+    return Case((s,), {"chunks": draw(st.integers(1, 4)), "dim": draw(dim_of(len(s)))})
+
+
+@st.composite
+def embedding_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Token ids of any shape and a table (V, d); ids repeat often (np.add.at)."""
+    ids = draw(space.shape(0, 2))
+    if space.zero_d:
+        return Case(((), ()), {}, ("index", "float64"))
+    return Case((ids, (draw(space.sizes()), draw(space.sizes()))), {}, ("index", "float64"))
+
+
+@st.composite
+def layer_norm_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """The input, then weight and bias of its last one or two dimensions."""
+    s = draw(space.shape(1, 3))
+    k = draw(st.integers(1, max(min(len(s), 2), 1)))
+    normalized = s[len(s) - k :] if s else ()
+    return Case((s, normalized, normalized), {"normalized_shape": normalized})
+
+
+@st.composite
+def attention_shapes(draw: st.DrawFn, space: Space) -> Case:
+    """Queries (..., L, d), keys (..., S, d), values (..., S, dv); causal, or a float mask
+    (L, S) as a fourth input, which gets a gradient too."""
+    if space.zero_d:
+        return Case(((), (), ()), {"is_causal": False})
+    lead = draw(space.shape(0, 2))
+    L, S, d, dv = (draw(space.sizes()) for _ in range(4))
+    shapes = ((*lead, L, d), (*lead, S, d), (*lead, S, dv))
+    if draw(st.booleans()):
+        return Case(shapes, {"is_causal": True})
+    return Case((*shapes, (L, S)), {"is_causal": False})
+
+
 # ----------------------------------------------------------------------------- inputs
 
 Arrays = list[NDArray[Any]]
@@ -607,6 +658,19 @@ def gather_input(rng: np.random.Generator, case: Case) -> Arrays:
 def cumprod_input(rng: np.random.Generator, case: Case) -> Arrays:
     """Factors in +-[0.5, 2]: running products stay of order 1."""
     return [away_from_zero(rng, case.shapes[0])]
+
+
+def embedding_input(rng: np.random.Generator, case: Case) -> Arrays:
+    """Ids in [0, V) and the table."""
+    ids, table = case.shapes
+    V = table[0] if table else 1
+    return [rng.integers(0, max(V, 1), size=ids), uniform(rng, table, -2, 2)]
+
+
+def layer_norm_input(rng: np.random.Generator, case: Case) -> Arrays:
+    """The input, a weight in +-[0.5, 2] and a bias: the affine part must count."""
+    x, w, b = case.shapes
+    return [uniform(rng, x, -2, 2), away_from_zero(rng, w), uniform(rng, b, -1, 1)]
 
 
 def cast(rng: np.random.Generator, x: NDArray[Any], dtype: str) -> NDArray[Any]:
@@ -859,6 +923,20 @@ def dropout_torch(x: Any, p: float, seed: int) -> Any:
 def conv_call(functional: Any) -> Callable[..., Any]:
     def call(x: Any, weight: Any, *bias: Any, **params: Any) -> Any:
         return functional.conv2d(x, weight, *bias, **params)
+
+
+def weighted_pieces(pieces: Any, dim: int, library: Any) -> Any:
+    """The pieces joined again, piece k times k + 1: a wrong order or size shows."""
+    return library.cat([p * (k + 1) for k, p in enumerate(pieces)], dim=dim)
+
+
+def weighted_unbind(pieces: Any, dim: int, library: Any) -> Any:
+    return library.stack([p * (k + 1) for k, p in enumerate(pieces)], dim=dim)
+
+
+def sdpa_call(function: Callable[..., Any]) -> Callable[..., Any]:
+    def call(q: Any, k: Any, v: Any, *mask: Any, is_causal: bool) -> Any:
+        return function(q, k, v, attn_mask=mask[0] if mask else None, is_causal=is_causal)
 
     return call
 
@@ -1282,6 +1360,54 @@ OPS: Final[list[Op]] = [
         unflatten_shapes,
         invalid=(Case(((2, 6),), {"dim": 1, "sizes": (4, 2)}),),
         dims=("dim",),
+    ),
+    # sequences: cutting, looking up, normalizing, attending
+    Op(
+        "split",
+        lambda x, split, dim: weighted_pieces(x.split(split, dim), dim, ag),
+        lambda x, split, dim: weighted_pieces(x.split(split, dim), dim, torch),
+        split_shapes,
+        invalid=(Case(((2, 3),), {"split": [1, 1], "dim": 1}),),
+        dims=("dim",),
+    ),
+    Op(
+        "chunk",
+        lambda x, chunks, dim: weighted_pieces(x.chunk(chunks, dim), dim, ag),
+        lambda x, chunks, dim: weighted_pieces(x.chunk(chunks, dim), dim, torch),
+        chunk_shapes,
+        invalid=(Case(((2, 3),), {"chunks": 0, "dim": 1}),),
+        dims=("dim",),
+    ),
+    Op(
+        "unbind",
+        lambda x, dim: weighted_unbind(x.unbind(dim), dim, ag),
+        lambda x, dim: weighted_unbind(x.unbind(dim), dim, torch),
+        along_dim,
+        invalid=(Case(((2, 3),), {"dim": 2}),),
+        dims=("dim",),
+    ),
+    Op(
+        "embedding",
+        F.embedding,
+        TF.embedding,
+        embedding_shapes,
+        inputs=embedding_input,
+        invalid=(Case(((2,), (3,)), {}, ("index", "float64")),),
+    ),
+    Op(
+        "layer_norm",
+        lambda x, w, b, normalized_shape: F.layer_norm(x, normalized_shape, w, b),
+        lambda x, w, b, normalized_shape: TF.layer_norm(x, normalized_shape, w, b),
+        layer_norm_shapes,
+        inputs=layer_norm_input,
+        invalid=(Case(((2, 3), (2,), (2,)), {"normalized_shape": (2,)}),),
+    ),
+    Op(
+        "scaled_dot_product_attention",
+        sdpa_call(F.scaled_dot_product_attention),
+        sdpa_call(TF.scaled_dot_product_attention),
+        attention_shapes,
+        invalid=(Case(((2, 3), (4, 5), (4, 5)), {"is_causal": False}),),
     ),
 ]
 

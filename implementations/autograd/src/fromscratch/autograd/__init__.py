@@ -10,7 +10,8 @@ Read it top to bottom, one idea per module:
   and ``functional`` (fused softmax and losses);
 * :mod:`~fromscratch.autograd.optim` -- SGD, Adam, AdamW, step for step like torch.optim;
 * :mod:`~fromscratch.autograd.model` -- :class:`Network`, the project's Model protocol
-  (its checks, training loop and update rules are shared: :mod:`fromscratch.boundary`).
+  (its checks, training loop and update rules are shared: :mod:`fromscratch.boundary`);
+* :mod:`~fromscratch.autograd.sequence` -- :class:`SequenceNetwork`, the same for text.
 
 ``RECIPES`` holds the hyper-parameters the conformance suite trains with.
 """
@@ -38,6 +39,7 @@ from .init import (
 from .model import Network
 from .ops import (
     cat,
+    chunk,
     clamp,
     cumprod,
     cumsum,
@@ -45,14 +47,17 @@ from .ops import (
     flatten,
     gather,
     masked_fill,
+    split,
     stack,
     std,
     tril,
     triu,
+    unbind,
     unflatten,
     var,
     where,
 )
+from .sequence import SequenceNetwork, layer_vjp
 from .tensor import Tensor, bool_, float32, float64, int64, is_grad_enabled, no_grad
 
 clip = clamp
@@ -131,10 +136,12 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 __all__ = [
     "RECIPES",
     "Network",
+    "SequenceNetwork",
     "Tensor",
     "arange",
     "bool_",
     "cat",
+    "chunk",
     "clamp",
     "clip",
     "cumprod",
@@ -148,6 +155,7 @@ __all__ = [
     "gather",
     "int64",
     "is_grad_enabled",
+    "layer_vjp",
     "manual_seed",
     "masked_fill",
     "nn",
@@ -160,11 +168,13 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "split",
     "stack",
     "std",
     "tensor",
     "tril",
     "triu",
+    "unbind",
     "unflatten",
     "var",
     "where",

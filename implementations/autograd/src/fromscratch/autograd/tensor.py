@@ -496,6 +496,15 @@ class Tensor:
             return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
         return ops.max_dim(self, dim, keepdim).indices
 
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.unbind(self, dim)
+
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, _shape_arg(shape, "reshape"))
 

@@ -6,7 +6,10 @@ Read it top to bottom, one idea per module:
 * :mod:`~fromscratch.matrix.layers` -- the module shape, and the linear layer
   ``z = a W^T + b`` with its backward;
 * :mod:`~fromscratch.matrix.activations` -- relu, sigmoid, tanh and their derivatives;
-* :mod:`~fromscratch.matrix.losses` -- cross-entropy, BCE, MSE and ``dL/dz`` for each.
+* :mod:`~fromscratch.matrix.losses` -- cross-entropy, BCE, MSE and ``dL/dz`` for each;
+* :mod:`~fromscratch.matrix.embedding`, :mod:`~fromscratch.matrix.recurrent` -- the
+  embedding, RNN and LSTM, with backprop through time;
+* :mod:`~fromscratch.matrix.sequence` -- :class:`SequenceNetwork`, a character model.
 
 The checks, the training loop and the optimizers (``SGD``, ``Adam`` in torch's shape) are
 shared by every implementation: :mod:`fromscratch.boundary`.
@@ -20,6 +23,7 @@ from typing import Any
 
 from .architecture import LENET5
 from .network import Network
+from .sequence import SequenceNetwork, layer_vjp
 
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     # Two relu layers, Nesterov momentum and a cosine-annealed learning rate: about 98.3%
@@ -82,4 +86,4 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 }
 """Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
 
-__all__ = ["RECIPES", "Network"]
+__all__ = ["RECIPES", "Network", "SequenceNetwork", "layer_vjp"]

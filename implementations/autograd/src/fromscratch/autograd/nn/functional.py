@@ -23,11 +23,11 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Array, Tensor
+from .batchnorm import batch_norm as batch_norm
 
 # The image ops live beside their layers; torch users find them here, as in torch.
 from .convolution import conv2d as conv2d
 from .dropout import dropout as dropout
-from .normalization import batch_norm as batch_norm
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool2d as max_pool2d
 
@@ -545,3 +545,10 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         )
 
     return Tensor._make(out, (input, t), backward, "MseLossBackward")
+
+
+# The sequence functions live beside their modules (one idea per file); they are part of
+# ``functional`` as in torch. Imported last: attention composes the functions above.
+from .attention import scaled_dot_product_attention as scaled_dot_product_attention  # noqa: E402
+from .embedding import embedding as embedding  # noqa: E402
+from .normalization import layer_norm as layer_norm  # noqa: E402

@@ -2,7 +2,7 @@ r"""Layers: ``Linear``, the activations as modules, ``Flatten``, ``Unflatten`` a
 ``Sequential``.
 
 The convolution, pooling, normalization and dropout layers live beside their ops, in
-:mod:`.convolution`, :mod:`.pooling`, :mod:`.normalization` and :mod:`.dropout`.
+:mod:`.convolution`, :mod:`.pooling`, :mod:`.batchnorm` and :mod:`.dropout`.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ gradient of the output :math:`o`.
 * :mod:`.reduce` -- sum, mean, var, std, max, cumsum, cumprod;
 * :mod:`.linalg` -- matmul, einsum;
 * :mod:`.shape` -- reshape, flatten, transpose, permute, indexing, cat, stack, pad;
+* :mod:`.pieces` -- split, chunk, unbind;
 * :mod:`.select` -- where, clamp, masked_fill, gather, triu, tril.
 
 The fused neural-network ops (linear, softmax, the losses) are in
@@ -21,6 +22,7 @@ The fused neural-network ops (linear, softmax, the losses) are in
 from .arithmetic import add, compare, div, mul, neg, pow, sub
 from .broadcast import as_tensor, normalize_dim, normalize_dims, unbroadcast
 from .linalg import einsum, matmul
+from .pieces import chunk, split, unbind
 from .reduce import cumprod, cumsum, max_all, max_dim, mean, std, sum, var
 from .select import clamp, gather, masked_fill, tril, triu, where
 from .shape import cat, flatten, getitem, pad, permute, reshape, stack, transpose, unflatten
@@ -31,6 +33,7 @@ __all__ = [
     "add",
     "as_tensor",
     "cat",
+    "chunk",
     "clamp",
     "compare",
     "cumprod",
@@ -57,6 +60,7 @@ __all__ = [
     "relu",
     "reshape",
     "sigmoid",
+    "split",
     "sqrt",
     "stack",
     "std",
@@ -67,6 +71,7 @@ __all__ = [
     "transpose",
     "tril",
     "triu",
+    "unbind",
     "unbroadcast",
     "unflatten",
     "var",
