@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .activations import ACTIVATIONS
+from .architecture import SUPPORTED_LAYERS, architecture
 from .es import EvolutionStrategy, es_gradient
 from .genetic import GeneticAlgorithm
 from .hill_climb import HillClimber
@@ -43,7 +44,6 @@ from .validation import (
     check_fit_options,
     check_float,
     check_int,
-    check_layers,
     check_population,
     check_state_dict,
     check_X,
@@ -73,9 +73,14 @@ class Network:
     Parameters
     ----------
     layers
-        Layer sizes, inputs first: ``[784, 32, 10]`` is two dense layers.
+        Layer sizes, inputs first: ``[784, 32, 10]`` is two dense layers. Or the
+        architecture spec, one ``torch.nn`` call per ``nn.Sequential`` entry, which may
+        open with a fixed input pool (:mod:`~fromscratch.evolution.architecture`):
+        ``["Unflatten(1, (1, 28, 28))", "AvgPool2d(2)", "Flatten()", "Linear(196, 64)",
+        "ReLU()", "Linear(64, 10)"]``.
     activation
-        Hidden activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``; the last layer is linear.
+        Hidden activation of the sizes form: ``"relu"``, ``"sigmoid"`` or ``"tanh"``; the
+        last layer is linear. A spec names its own (``"ReLU()"``) and this is unused.
     loss
         ``"cross_entropy"`` (``layers[-1] >= 2`` logits), ``"bce"`` (one logit, two
         classes) or ``"mse"`` (``layers[-1] >= 2`` scores regressed onto one-hot labels).
@@ -86,17 +91,23 @@ class Network:
         ``"float32"`` or ``"float64"``: parameters and all arithmetic use it.
     """
 
+    supported_layers: ClassVar[frozenset[str]] = SUPPORTED_LAYERS
+    """The ``torch.nn`` layer names a spec may use here."""
+
     def __init__(
         self,
-        layers: Sequence[int],
+        layers: Sequence[int] | Sequence[str],
         *,
         activation: str = "relu",
         loss: str = "cross_entropy",
         seed: int = 0,
         dtype: str = "float32",
     ) -> None:
-        self.sizes = check_layers(layers)
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.arch = architecture(layers, activation, tuple(ACTIVATIONS))
+        self.sizes = self.arch.sizes  # the dense layers', after the fixed input transform
+        texts = [entry for entry in layers if isinstance(entry, str)]
+        self.layers: list[int] | list[str] = texts or list(self.sizes)  # as given, for repr
+        self.activation = self.arch.activation
         criterion = LOSSES[check_choice("loss", loss, LOSSES)]
         self.dtype: np.dtype[Any] = np.dtype(check_choice("dtype", dtype, DTYPES))
         self.seed = check_int("seed", seed, low=0)
@@ -112,7 +123,7 @@ class Network:
                 f"got {k}; for a single output logit use loss='bce'"
             )
         self.n_classes = 2 if criterion.binary else k
-        self.mlp = MLP(self.sizes, ACTIVATIONS[self.activation], criterion)
+        self.mlp = MLP(self.sizes, ACTIVATIONS[self.activation], criterion, self.arch.first)
 
         # Like torch.nn.Linear: W then b of each layer, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
         init_rng = np.random.default_rng(self.seed)
@@ -170,6 +181,11 @@ class Network:
         crossover
             GA only: uniform crossover between two parents (default True: on MNIST it
             reaches a given accuracy in less time, see the README).
+        offspring, self_adaptive
+            GA only: children per generation, :math:`\lambda` (default: ``population``);
+            whether each member carries its own mutation strength, started at
+            ``learning_rate`` and mutated log-normally (default False; needs the
+            constant schedule).
         rank
             ES only: None (default) for dense Gaussian perturbations, or the rank r of the
             first layer's perturbations :math:`A B^\\top / \\sqrt r` (EGGROLL): a member
@@ -204,7 +220,7 @@ class Network:
         if batch_callback is not None and not callable(batch_callback):
             raise ValueError(f"batch_callback must be callable or None, got {batch_callback!r}")
         config = check_fit_options(options)
-        X = check_X(X, self.sizes[0], self.dtype)
+        X = self._inputs(X)
         y = check_y(y, len(X), self.n_classes)
 
         pool = self._make_pool(config, X, y) if config.executor == "ray" else None
@@ -288,7 +304,14 @@ class Network:
             "rng": self._strategy_rng,
         }
         if config.strategy == "ga":
-            return GeneticAlgorithm(self.mlp, theta, crossover=config.crossover, **common)
+            return GeneticAlgorithm(
+                self.mlp,
+                theta,
+                crossover=config.crossover,
+                offspring=config.offspring,
+                self_adaptive=config.self_adaptive,
+                **common,
+            )
         if config.strategy == "hill_climb":
             return HillClimber(self.mlp, theta, **common)
         return EvolutionStrategy(
@@ -337,7 +360,7 @@ class Network:
         sigma = check_float("sigma", sigma, low=0, low_inclusive=False)
         seed = check_int("seed", seed, low=0)
         rank = None if rank is None else check_int("rank", rank)
-        X = check_X(X, self.sizes[0], self.dtype)
+        X = self._inputs(X)
         y = check_y(y, len(X), self.n_classes)
         kind = perturbations(self.sizes, rank)
         rng = np.random.default_rng(seed)
@@ -348,8 +371,14 @@ class Network:
 
     # ------------------------------------------------------------------------ inference
 
+    def _inputs(self, X: NDArray[Any]) -> Array:
+        """``X`` checked, then through the fixed input transform, if any: what the first
+        ``Linear`` sees. ``fit`` does this once for the whole training set."""
+        X = check_X(X, self.arch.n_features, self.dtype)
+        return X if self.arch.transform is None else self.arch.transform(X)
+
     def _output(self, X: NDArray[Any]) -> Array:
-        X = check_X(X, self.sizes[0], self.dtype)
+        X = self._inputs(X)
         z: Array = self.mlp.outputs(self.theta[None], X)[0]
         return z
 
@@ -381,6 +410,6 @@ class Network:
 
     def __repr__(self) -> str:
         return (
-            f"Network({list(self.sizes)}, activation={self.activation!r}, "
+            f"Network({self.layers!r}, activation={self.activation!r}, "
             f"loss={self.mlp.criterion.name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
         )

@@ -111,6 +111,8 @@ class FitOptions:
     weight_decay: float = 0.0
     rank: int | None = None
     crossover: bool = True
+    offspring: int | None = None
+    self_adaptive: bool = False
     schedule: str = "constant"
     executor: str = "local"
     workers: int = 2
@@ -131,7 +133,7 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
         "workers",
         "address",
     ),
-    "ga": ("population", "crossover"),
+    "ga": ("population", "crossover", "offspring", "self_adaptive"),
     "hill_climb": ("population",),
 }
 COMMON_OPTIONS = ("strategy", "schedule")
@@ -175,7 +177,18 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
     crossover = options.get("crossover", defaults.crossover)
     if not isinstance(crossover, bool | np.bool_):
         raise ValueError(f"crossover must be True or False, got {crossover!r}")
+    offspring = options.get("offspring")
+    if offspring is not None:
+        offspring = check_int("offspring", offspring)
+    self_adaptive = options.get("self_adaptive", defaults.self_adaptive)
+    if not isinstance(self_adaptive, bool | np.bool_):
+        raise ValueError(f"self_adaptive must be True or False, got {self_adaptive!r}")
     schedule = check_choice("schedule", options.get("schedule", defaults.schedule), SCHEDULES)
+    if self_adaptive and schedule != "constant":
+        raise ValueError(
+            f"schedule={schedule!r} does not combine with self_adaptive=True: each member "
+            "then carries its own mutation strength, and learning_rate is only its start"
+        )
     executor = check_choice("executor", options.get("executor", defaults.executor), EXECUTORS)
     if executor == "local" and ("workers" in options or "address" in options):
         raise ValueError(
@@ -198,6 +211,8 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
         weight_decay=weight_decay,
         rank=rank,
         crossover=bool(crossover),
+        offspring=offspring,
+        self_adaptive=bool(self_adaptive),
         schedule=schedule,
         executor=executor,
         workers=workers,
