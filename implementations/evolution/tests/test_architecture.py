@@ -77,8 +77,11 @@ def test_the_mnist_recipe_is_torchs_sequential() -> None:
 
 def test_es_estimate_of_the_recipes_model_points_along_torchs_gradient() -> None:
     """The estimator training uses (the recipe's ``rank``), on the recipe's own network
-    (pool, widths, relu) in float64: its cosine with torch's exact gradient reaches half
-    of the predicted 1/sqrt(1 + (pi/3)(d-1)/n), as the conformance check asks."""
+    (its layers, widths and activation) in float64: its cosine with torch's exact gradient
+    reaches half of the predicted 1/sqrt(1 + (pi/3)(d-1)/n), as the conformance check
+    asks of a small network. Measured for d = 50,890 and 1,000 pairs: 0.127 against a
+    predicted 0.136. The estimate of a model with other parameters (a planted bug: the
+    wrong model) does not."""
     recipe = RECIPES["mnist"]
     model = Network(**{**recipe["model"], "dtype": "float64"})
     X = np.random.default_rng(2).uniform(0, 1, size=(64, 784))
@@ -88,14 +91,18 @@ def test_es_estimate_of_the_recipes_model_points_along_torchs_gradient() -> None
     L = torch.nn.functional.cross_entropy(net(torch.from_numpy(X)), torch.from_numpy(y))
     L.backward()
     g = np.concatenate([p.grad.numpy().ravel() for p in net.parameters()])  # type: ignore[union-attr]
-    n_pairs = 2000
-    estimate = model.estimate_gradient(
-        X, y, population=2 * n_pairs, sigma=1e-3, seed=0, rank=recipe["fit"]["rank"]
-    )
-    g_es = np.concatenate([estimate[k].ravel() for k in net.state_dict()])
-    cosine = g @ g_es / (np.linalg.norm(g) * np.linalg.norm(g_es))
+    n_pairs = 1000
     predicted = 1 / np.sqrt(1 + np.pi / 3 * (g.size - 1) / n_pairs)
-    assert cosine >= 0.5 * predicted, (cosine, predicted)
+
+    def cosine(of: Network) -> float:
+        rank = recipe["fit"]["rank"]
+        estimate = of.estimate_gradient(X, y, population=2 * n_pairs, sigma=1e-3, seed=0, rank=rank)
+        g_es = np.concatenate([estimate[k].ravel() for k in net.state_dict()])
+        return float(g @ g_es / (np.linalg.norm(g) * np.linalg.norm(g_es)))
+
+    assert cosine(model) >= 0.5 * predicted, (cosine(model), predicted)
+    other = Network(**{**recipe["model"], "dtype": "float64", "seed": 1})
+    assert cosine(other) < 0.5 * predicted
 
 
 @pytest.mark.parametrize(
