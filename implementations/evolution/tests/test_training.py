@@ -24,6 +24,13 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     },
     "ga": {"strategy": "ga", "learning_rate": 0.1, "population": 20, "crossover": False},
     "ga-crossover": {"strategy": "ga", "learning_rate": 0.1, "population": 20},
+    "ga-self-adaptive": {
+        "strategy": "ga",
+        "learning_rate": 0.1,
+        "population": 20,
+        "offspring": 40,
+        "self_adaptive": True,
+    },
     "hill_climb": {"strategy": "hill_climb", "learning_rate": 0.1, "population": 10},
 }
 
@@ -124,3 +131,30 @@ def test_recipes_are_complete_and_accepted(dataset: str) -> None:
     X = np.random.default_rng(0).normal(size=(n, model.sizes[0]))
     y = np.arange(n) % model.n_classes
     model.fit(X, y, **{**recipe["fit"], "epochs": 1})
+
+
+def test_self_adaptive_mutation_strengths_are_selected_not_fixed() -> None:
+    """Each member carries its own eta: after training they differ, stay positive, and
+    the population keeps its size while lambda children compete each generation."""
+    from fromscratch.evolution.genetic import GeneticAlgorithm
+
+    X, y = blobs()
+    model = Network([4, 8, 3], seed=0, dtype="float64")
+    ga = GeneticAlgorithm(
+        model.mlp,
+        model.theta.copy(),
+        learning_rate=0.1,
+        population=10,
+        crossover=True,
+        noise=model._noise_table(),
+        rng=np.random.default_rng(0),
+        offspring=30,
+        self_adaptive=True,
+    )
+    for start in range(0, 240, 24):
+        ga.step(X[start : start + 24], y[start : start + 24])
+    assert ga.Theta.shape == (10, model.theta.size)
+    assert ga.eta.shape == (10,)
+    assert np.all(ga.eta > 0)
+    assert len(np.unique(ga.eta)) > 1
+    assert not np.allclose(ga.eta, 0.1)

@@ -43,6 +43,13 @@ def model(**kwargs: Any) -> Network:
         ),
         ({"strategy": "ga", "population": 1}, r"population must be an integer >= 2, got 1"),
         ({"strategy": "ga", "crossover": "yes"}, r"crossover must be True or False, got 'yes'"),
+        ({"strategy": "ga", "offspring": 0}, r"offspring must be an integer >= 1, got 0"),
+        ({"strategy": "ga", "self_adaptive": 1}, r"self_adaptive must be True or False, got 1"),
+        (
+            {"strategy": "ga", "self_adaptive": True, "schedule": "cosine"},
+            r"schedule='cosine' does not combine with self_adaptive=True",
+        ),
+        ({"offspring": 10}, r"'offspring' do not apply to strategy='es'"),
         ({"strategy": "hill_climb", "population": 0}, r"population must be an integer >= 1"),
         ({"strategy": "hill_climb", "learning_rate": 0.0}, r"learning_rate must be in \(0, inf\)"),
         ({"strategy": "hill_climb", "optimizer": "sgd"}, r"'optimizer' do not apply"),

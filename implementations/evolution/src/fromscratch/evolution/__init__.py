@@ -4,6 +4,8 @@ Read it top to bottom, one idea per module:
 
 * :mod:`~fromscratch.evolution.activations` -- relu, sigmoid, tanh (forward only);
 * :mod:`~fromscratch.evolution.losses` -- cross-entropy, BCE, MSE of a whole population;
+* :mod:`~fromscratch.evolution.architecture` -- which ``layers``: sizes, or a spec with a pool;
+* :mod:`~fromscratch.evolution.inputs` -- the fixed input transform (an average pool);
 * :mod:`~fromscratch.evolution.parameters` -- the flat vector theta <-> the state dict;
 * :mod:`~fromscratch.evolution.mlp` -- the batched forward pass of a population;
 * :mod:`~fromscratch.evolution.noise` -- Gaussian perturbations from a shared noise table;

@@ -90,11 +90,17 @@ class MLP:
     The parameters live outside, as flat vectors: one model is a population of one.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: Callable[[Array], Array], loss: Loss):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: Callable[[Array], Array],
+        loss: Loss,
+        first: int = 0,
+    ):
         self.sizes = tuple(sizes)
         self.activation = activation
         self.criterion = loss
-        self.layout = Layout(self.sizes)
+        self.layout = Layout(self.sizes, first)  # first: the index of the first Linear
         self.first = Layout(self.sizes[:2])
         # Everything after the first layer is itself an MLP, with sizes[1:]: the antithetic
         # forward pass runs the first layer in its own way, then hands over to this one.

@@ -21,7 +21,7 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +32,7 @@ from fromscratch.boundary.model import Classifier
 from fromscratch.boundary.types import Array, BatchCallback, Callback, Labels, StateDict
 
 from .activations import ACTIVATIONS
+from .architecture import SUPPORTED_LAYERS, architecture
 from .es import EvolutionStrategy, es_gradient
 from .genetic import GeneticAlgorithm
 from .hill_climb import HillClimber
@@ -49,21 +50,28 @@ class Network(Classifier):
     r"""A multilayer perceptron trained without gradients.
 
     The constructor's arguments are those of every implementation, see
-    :class:`fromscratch.boundary.model.Classifier`.
+    :class:`fromscratch.boundary.model.Classifier`. A spec may open with a fixed input
+    pool (:mod:`~fromscratch.evolution.architecture`): ``["Unflatten(1, (1, 28, 28))",
+    "AvgPool2d(2)", "Flatten()", "Linear(196, 64)", "ReLU()", "Linear(64, 10)"]``.
     """
 
     activation: Callable[[Array], Array]
     criterion: Loss
     activations = ACTIVATIONS
     losses = LOSSES
+    supported_layers: ClassVar[frozenset[str]] = SUPPORTED_LAYERS
+    """The ``torch.nn`` layer names a spec may use here."""
 
     def build(self, rng: np.random.Generator) -> None:
         """The flat parameter vector ``theta``, drawn from ``rng``, and the search's streams."""
-        self.mlp = MLP(self.sizes, self.activation, self.criterion)
+        # The dense layers' sizes and activation, after the fixed input transform, if any.
+        self.arch = architecture(self.specs, self.activation_name)
+        self.activation = self.activations[self.arch.activation]
+        self.mlp = MLP(self.arch.sizes, self.activation, self.criterion, self.arch.first)
 
         # Like torch.nn.Linear: W then b of each layer, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
         parts = []
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=False):
+        for fan_in, fan_out in zip(self.arch.sizes[:-1], self.arch.sizes[1:], strict=False):
             bound = 1 / np.sqrt(fan_in)
             parts.append(rng.uniform(-bound, bound, size=fan_out * fan_in))  # W, row-major
             parts.append(rng.uniform(-bound, bound, size=fan_out))  # b
@@ -115,6 +123,11 @@ class Network(Classifier):
         crossover
             GA only: uniform crossover between two parents (default True: on MNIST it
             reaches a given accuracy in less time, see the README).
+        offspring, self_adaptive
+            GA only: children per generation, :math:`\lambda` (default: ``population``);
+            whether each member carries its own mutation strength, started at
+            ``learning_rate`` and mutated log-normally (default False; needs the
+            constant schedule).
         rank
             ES only: None (default) for dense Gaussian perturbations, or the rank r of the
             first layer's perturbations :math:`A B^\\top / \\sqrt r` (EGGROLL): a member
@@ -145,7 +158,7 @@ class Network(Classifier):
             epochs, batch_size, learning_rate, callback, batch_callback
         )
         config = check_fit_options(options)
-        X = self.check_X(X)
+        X = self._inputs(X)
         y = self.check_y(y, len(X))
 
         pool = self._make_pool(config, X, y) if config.executor == "ray" else None
@@ -201,8 +214,8 @@ class Network(Classifier):
     def _make_pool(self, config: FitOptions, X: Array, y: Labels) -> RayPool:
         """Ray workers that hold the data and this model's noise table (same seed)."""
         spec = WorkerSpec(
-            self.sizes,
-            self.activation_name,
+            self.arch.sizes,
+            self.arch.activation,
             self.loss_name,
             self.dtype.name,
             self._noise_seed,
@@ -229,7 +242,14 @@ class Network(Classifier):
             "rng": self._strategy_rng,
         }
         if config.strategy == "ga":
-            return GeneticAlgorithm(self.mlp, theta, crossover=config.crossover, **common)
+            return GeneticAlgorithm(
+                self.mlp,
+                theta,
+                crossover=config.crossover,
+                offspring=config.offspring,
+                self_adaptive=config.self_adaptive,
+                **common,
+            )
         if config.strategy == "hill_climb":
             return HillClimber(self.mlp, theta, **common)
         return EvolutionStrategy(
@@ -270,9 +290,9 @@ class Network(Classifier):
         sigma = check.check_float("sigma", sigma, low=0, low_inclusive=False)
         seed = check.check_int("seed", seed, low=0)
         rank = None if rank is None else check.check_int("rank", rank)
-        X = self.check_X(X)
+        X = self._inputs(X)
         y = self.check_y(y, len(X))
-        kind = perturbations(self.sizes, rank)
+        kind = perturbations(self.arch.sizes, rank)
         rng = np.random.default_rng(seed)
         F = NoiseTable(kind.width, self.dtype, rng).sample(population // 2, rng)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -281,8 +301,14 @@ class Network(Classifier):
 
     # ------------------------------------------------------------------------ inference
 
-    def _output(self, X: NDArray[Any]) -> Array:
+    def _inputs(self, X: NDArray[Any]) -> Array:
+        """``X`` checked, then through the fixed input transform, if any: what the first
+        ``Linear`` sees. ``fit`` does this once for the whole training set."""
         X = self.check_X(X)
+        return X if self.arch.transform is None else self.arch.transform(X)
+
+    def _output(self, X: NDArray[Any]) -> Array:
+        X = self._inputs(X)
         z: Array = self.mlp.outputs(self.theta[None], X)[0]
         return z
 

@@ -49,6 +49,8 @@ class FitOptions:
     weight_decay: float = 0.0
     rank: int | None = None
     crossover: bool = True
+    offspring: int | None = None
+    self_adaptive: bool = False
     schedule: str = "constant"
     executor: str = "local"
     workers: int = 2
@@ -69,7 +71,7 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
         "workers",
         "address",
     ),
-    "ga": ("population", "crossover"),
+    "ga": ("population", "crossover", "offspring", "self_adaptive"),
     "hill_climb": ("population",),
 }
 COMMON_OPTIONS = ("strategy", "schedule")
@@ -110,7 +112,18 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
     if rank is not None:
         rank = check_int("rank", rank)
     crossover = check_bool("crossover", options.get("crossover", defaults.crossover))
+    offspring = options.get("offspring")
+    if offspring is not None:
+        offspring = check_int("offspring", offspring)
+    self_adaptive = check_bool(
+        "self_adaptive", options.get("self_adaptive", defaults.self_adaptive)
+    )
     schedule = check_choice("schedule", options.get("schedule", defaults.schedule), SCHEDULES)
+    if self_adaptive and schedule != "constant":
+        raise ValueError(
+            f"schedule={schedule!r} does not combine with self_adaptive=True: each member "
+            "then carries its own mutation strength, and learning_rate is only its start"
+        )
     executor = check_choice("executor", options.get("executor", defaults.executor), EXECUTORS)
     if executor == "local" and ("workers" in options or "address" in options):
         raise ValueError(
@@ -133,6 +146,8 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
         weight_decay=weight_decay,
         rank=rank,
         crossover=crossover,
+        offspring=offspring,
+        self_adaptive=self_adaptive,
         schedule=schedule,
         executor=executor,
         workers=workers,

@@ -48,15 +48,16 @@ class Layout:
     """The blocks of :math:`\\theta` for an MLP with the given layer sizes.
 
     ``blocks`` alternate weight and bias, layer by layer, with ``nn.Sequential``'s keys:
-    the Linear modules sit at indices 0, 2, 4, ... because an activation sits between them.
+    the Linear modules sit at indices ``first``, ``first + 2``, ... because an activation
+    sits between them (``first`` is 0, or 3 behind a fixed input pool).
     """
 
-    def __init__(self, sizes: Sequence[int]) -> None:
+    def __init__(self, sizes: Sequence[int], first: int = 0) -> None:
         blocks = []
         start = 0
         for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             for name, shape in (("weight", (fan_out, fan_in)), ("bias", (fan_out,))):
-                block = Block(f"{2 * i}.{name}", shape, start)
+                block = Block(f"{first + 2 * i}.{name}", shape, start)
                 blocks.append(block)
                 start = block.stop
         self.blocks: tuple[Block, ...] = tuple(blocks)
