@@ -924,6 +924,8 @@ def conv_call(functional: Any) -> Callable[..., Any]:
     def call(x: Any, weight: Any, *bias: Any, **params: Any) -> Any:
         return functional.conv2d(x, weight, *bias, **params)
 
+    return call
+
 
 def weighted_pieces(pieces: Any, dim: int, library: Any) -> Any:
     """The pieces joined again, piece k times k + 1: a wrong order or size shows."""
