@@ -372,3 +372,30 @@ def test_recipes_build_and_accept_their_own_options(random_batch: Batch) -> None
         model.fit(X, y, **{**recipe["fit"], "epochs": 1})
     assert RECIPES["mnist"]["model"]["layers"][0] == 784
     assert RECIPES["breast_cancer"]["model"]["layers"][0] == 30
+
+
+def test_an_mlp_spec_builds_the_same_network_as_its_sizes() -> None:
+    """``["Linear(4, 3)", "Tanh()", "Linear(3, 2)"]`` is ``[4, 3, 2]`` with tanh: the same
+    parameters from the same seed, the same outputs, the same keys; a spec's activation
+    wins over the ``activation`` argument, which only the sizes form reads."""
+    spec = Network(["Linear(4, 3)", "Tanh()", "Linear(3, 2)"], seed=3, dtype="float64")
+    sizes = Network([4, 3, 2], activation="tanh", seed=3, dtype="float64")
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    np.testing.assert_array_equal(spec.predict_proba(X), sizes.predict_proba(X))
+    assert (
+        spec.state_dict().keys()
+        == sizes.state_dict().keys()
+        == {
+            "0.weight",
+            "0.bias",
+            "2.weight",
+            "2.bias",
+        }
+    )
+    relu = Network([4, 3, 2], seed=3, dtype="float64")
+    assert not np.allclose(spec.predict_proba(X), relu.predict_proba(X))
+
+
+def test_a_spec_loops_does_not_build_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"layers\[1\] = Dropout\(0.5\).*does not build Dropout"):
+        Network(["Linear(4, 3)", "Dropout(0.5)", "Linear(3, 2)"])

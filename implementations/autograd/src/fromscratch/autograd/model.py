@@ -131,12 +131,6 @@ class Network(GradientClassifier):
         expected = {name: p.shape for name, p in self.net.named_parameters()}
         self.net.load_state_dict(check.check_state_dict(state, expected, self.dtype))
 
-    def __repr__(self) -> str:
-        return (
-            f"Network({self.layers}, activation={self.activation_name!r}, "
-            f"loss={self.loss_name!r}, seed={self.seed}, dtype={self.dtype.name!r})"
-        )
-
 
 # ------------------------------------------------------------------------- the losses
 

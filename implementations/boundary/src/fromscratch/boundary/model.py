@@ -61,9 +61,8 @@ class Classifier:
     supported_layers: ClassVar[frozenset[str]] = architecture.MLP_LAYERS
     """The ``torch.nn`` names a spec may use with this class; others raise ``ValueError``."""
 
-    layers: list[Any]
+    spec: list[str] | None
     specs: list[architecture.LayerSpec]
-    written_as_spec: bool
     sizes: tuple[int, ...]
     activation_name: str
     loss_name: str
@@ -92,26 +91,25 @@ class Classifier:
     def configure(
         self, layers: object, activation: object, loss: object, seed: object, dtype: object
     ) -> None:
-        """Check the constructor's arguments and keep them: ``layers`` (as given),
-        ``specs`` (one bound :class:`~fromscratch.boundary.spec.LayerSpec` per
-        ``nn.Sequential`` entry), ``written_as_spec``, ``sizes`` (every width of the sizes
-        form; for a spec, the widths of ``X`` and of the output), ``activation`` (the
-        implementation's object for it) and ``activation_name``, ``criterion`` (its loss
-        object) and ``loss_name``, ``dtype``, ``seed``, ``n_classes``, and the shuffling's
-        generator ``shuffle_rng``."""
+        """Check the constructor's arguments and keep them: ``spec`` (the spec strings as
+        given, or None for the sizes form), ``specs`` (one bound
+        :class:`~fromscratch.boundary.spec.LayerSpec` per ``nn.Sequential`` entry),
+        ``sizes`` (every width of the sizes form; for a spec, the widths of ``X`` and of
+        the output), ``activation`` (the implementation's object for it) and
+        ``activation_name``, ``criterion`` (its loss object) and ``loss_name``, ``dtype``,
+        ``seed``, ``n_classes``, and the shuffling's generator ``shuffle_rng``."""
         self.activation_name = check.check_choice("activation", activation, self.activations)
         self.activation = self.activations[self.activation_name]
-        self.written_as_spec = architecture.is_spec(layers)
-        if self.written_as_spec:
+        self.spec = None
+        if architecture.is_spec(layers):
             self.specs = architecture.parse_layers(layers)  # type: ignore[arg-type]
             self.check_supported(self.specs)
             widths = architecture.shapes(self.specs)
             self.sizes = (widths[0][0], widths[-1][0])
-            self.layers = list(layers)  # type: ignore[call-overload]
+            self.spec = [str(entry) for entry in layers]  # type: ignore[attr-defined]
         else:
             self.sizes = check.check_layers(layers)
             self.specs = architecture.mlp(self.sizes, self.activation_name)
-            self.layers = list(self.sizes)
         self.loss_name = check.check_choice("loss", loss, self.losses)
         self.criterion = self.losses[self.loss_name]
         self.dtype = np.dtype(check.check_choice("dtype", dtype, DTYPES))
@@ -162,8 +160,8 @@ class Classifier:
     def __repr__(self) -> str:
         # A spec names its activations itself; the sizes form needs ``activation``.
         written = (
-            repr(self.layers)
-            if self.written_as_spec
+            repr(self.spec)
+            if self.spec is not None
             else f"{list(self.sizes)}, activation={self.activation_name!r}"
         )
         return (

@@ -224,6 +224,45 @@ def mlp(sizes: Sequence[int], activation: str) -> list[LayerSpec]:
     return specs
 
 
+def dense(
+    specs: Sequence[LayerSpec], first: int = 0, activation: str = "relu"
+) -> tuple[tuple[int, ...], str]:
+    """The MLP that ``specs[first:]`` is, as the shorthand: its sizes and its activation
+    name (``activation`` when it has a single ``Linear``).
+
+    For an implementation that builds MLPs only: the entries must be ``Linear, Act,
+    Linear, ..., Linear`` with biases and one kind of activation; anything else raises
+    ``ValueError`` naming the entry.
+    """
+    names = {layer: name for name, layer in ACTIVATION_LAYERS.items()}
+    rest = specs[first:]
+    expected = "Linear, then Act and Linear in turn, ending with Linear"
+    sizes: list[int] = []
+    kinds = set()
+    for j, spec in enumerate(rest):
+        where = f"layers[{first + j}] = {spec}"
+        if j % 2 == 0:
+            if spec.name != "Linear" or spec.params["bias"] is not True:
+                raise ValueError(f"{where}: expected Linear(in, out) (with a bias): {expected}")
+            if not sizes:
+                sizes.append(int(spec.params["in_features"]))
+            sizes.append(int(spec.params["out_features"]))
+        else:
+            if spec.name not in names:
+                raise ValueError(
+                    f"{where}: expected an activation (ReLU, Sigmoid, Tanh): {expected}"
+                )
+            kinds.add(spec.name)
+    if len(rest) % 2 == 0:
+        raise ValueError(f"layers[{len(specs) - 1}] = {specs[-1]}: {expected}")
+    if len(kinds) > 1:
+        raise ValueError(
+            f"layers mixes the activations {sorted(kinds)}: an MLP here uses one kind "
+            "between all of its Linear layers"
+        )
+    return tuple(sizes), names[kinds.pop()] if kinds else activation
+
+
 def parse_layers(layers: Sequence[Any], activation: str = "relu") -> list[LayerSpec]:
     """Bound specs for ``layers``: the shorthand expanded with ``activation``, or each string
     parsed and bound. Errors name the entry, as ``layers[3]``.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from fromscratch.boundary.spec import ACTIVATION_LAYERS, LayerSpec
+from fromscratch.boundary.spec import LayerSpec, dense
 
 from .inputs import AvgPool
 
@@ -26,9 +26,6 @@ SUPPORTED_LAYERS: Final = frozenset(
     {"Linear", "ReLU", "Sigmoid", "Tanh", "Unflatten", "AvgPool2d", "Flatten"}
 )
 """The ``torch.nn`` names a spec may use here (in the order described above)."""
-
-ACTIVATION_NAMES: Final = {layer: name for name, layer in ACTIVATION_LAYERS.items()}
-"""``"ReLU"`` -> ``"relu"``: the activation name of each spec layer."""
 
 POOL_PREFIX: Final = ("Unflatten", "AvgPool2d", "Flatten")
 
@@ -64,7 +61,7 @@ def architecture(specs: Sequence[LayerSpec], activation: str) -> Architecture:
     if names[:3] == POOL_PREFIX:
         transform = _pool(specs[:3])
         first = 3
-    sizes, kind = _dense(specs, first, activation)
+    sizes, kind = dense(specs, first, activation)
     return Architecture(sizes, kind, transform, first)
 
 
@@ -82,33 +79,3 @@ def _pool(specs: Sequence[LayerSpec]) -> AvgPool:
             "as AvgPool2d(k)"
         )
     return AvgPool((image[0], image[1], image[2]), kh)
-
-
-def _dense(specs: Sequence[LayerSpec], first: int, activation: str) -> tuple[tuple[int, ...], str]:
-    """Sizes and activation of ``Linear, Act, Linear, ..., Linear`` from index ``first``."""
-    rest = specs[first:]
-    expected = "Linear, then Act and Linear in turn, ending with Linear"
-    sizes: list[int] = []
-    kinds = set()
-    for j, spec in enumerate(rest):
-        where = f"layers[{first + j}] = {spec}"
-        if j % 2 == 0:
-            if spec.name != "Linear" or spec.params["bias"] is not True:
-                raise ValueError(f"{where}: expected Linear(in, out) (with a bias): {expected}")
-            if not sizes:
-                sizes.append(int(spec.params["in_features"]))
-            sizes.append(int(spec.params["out_features"]))
-        else:
-            if spec.name not in ACTIVATION_NAMES:
-                raise ValueError(
-                    f"{where}: expected an activation (ReLU, Sigmoid, Tanh): {expected}"
-                )
-            kinds.add(spec.name)
-    if len(rest) % 2 == 0:
-        raise ValueError(f"layers[{len(specs) - 1}] = {specs[-1]}: {expected}")
-    if len(kinds) > 1:
-        raise ValueError(
-            f"layers mixes the activations {sorted(kinds)}: evolution's network uses one "
-            "kind between all of its Linear layers"
-        )
-    return tuple(sizes), ACTIVATION_NAMES[kinds.pop()] if kinds else activation

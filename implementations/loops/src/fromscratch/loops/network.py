@@ -38,6 +38,7 @@ what makes them checkable against PyTorch and against finite differences.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +48,7 @@ from numpy.typing import NDArray
 from fromscratch.boundary import validation as check
 from fromscratch.boundary.model import GradientClassifier
 from fromscratch.boundary.optim import Parameter
+from fromscratch.boundary.spec import dense
 from fromscratch.boundary.types import Array, Labels, StateDict
 
 from .activations import ACTIVATIONS, IDENTITY, Activation
@@ -100,10 +102,13 @@ class Network(GradientClassifier):
 
     def build(self, rng: np.random.Generator) -> None:
         """The layers of neurons, their parameters drawn from ``rng`` neuron by neuron."""
-        last = len(self.sizes) - 2
+        # The MLP ``specs`` describe: the sizes form's, or a spec of Linear and activations.
+        sizes, activation = dense(self.specs, activation=self.activation_name)
+        self.activation = self.activations[activation]
+        last = len(sizes) - 2
         self.layers = [
             Layer(n_in, n_out, IDENTITY if l == last else self.activation, rng, self.dtype)
-            for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=False))
+            for l, (n_in, n_out) in enumerate(itertools.pairwise(sizes))
         ]
 
     def neurons(self) -> list[Neuron]:
