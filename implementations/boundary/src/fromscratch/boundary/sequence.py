@@ -108,7 +108,8 @@ class SequenceModel:
         implementation does not build raises ValueError naming it."""
         spec = parse(text, where)
         if spec.name not in cls.supported_layers:
-            implementation = cls.__module__.split(".")[1]
+            package = cls.__module__.split(".")
+            implementation = package[1] if package[0] == "fromscratch" else cls.__module__
             raise ValueError(
                 f"{where} = {spec}: {spec.name} is not supported by {implementation}'s "
                 f"{cls.__name__}; supported: {', '.join(sorted(cls.supported_layers))}"
