@@ -1,15 +1,25 @@
-r"""``SequenceNetwork``: a model of text, described by the protocol's spec strings.
+r"""``SequenceNetwork``: a model of text on the autograd engine, written as torch code.
 
 ``layers`` lists ``torch.nn`` constructor calls, one per ``nn.Sequential`` entry
 (see ``docs/protocol.md``, *Sequence models*)::
 
     SequenceNetwork(["Embedding(65, 128)", "LSTM(128, 256, batch_first=True)", "Linear(256, 65)"])
 
-``X`` is (n, T) token ids, ``y`` (n, T) the next token at every position, and the loss is
-torch's ``cross_entropy`` over all n·T positions. Training is the loop every torch
-tutorial writes; the only sequence-specific lines are the two wrappers below: a recurrent
-entry passes on its output sequence (``output[0]``), and an attention entry is applied
-causally, so that position t never sees the token it has to predict.
+``X`` is (n, T) token ids, ``y`` (n, T) the next token at every position; the network is
+the ``nn.Sequential`` of the entries and the loss torch's ``cross_entropy`` over all n·T
+positions:
+
+.. math::
+
+    z = \text{net}(X) \;(n, T, V), \qquad
+    L = \frac{1}{nT} \sum_{i, t} \Big( \log \sum_v e^{z_{itv}} - z_{i t y_{it}} \Big)
+
+The gradient is ``L.backward()``: the engine walks back the graph the forward pass
+recorded. The only sequence-specific lines are the two wrappers below: a recurrent entry
+passes on its output sequence (``output[0]``), and an attention entry is applied causally,
+so that position t never sees the token it has to predict. The constructor's checks,
+``fit`` (the boundary's loop and optimizers), ``loss``, ``predict``, ``sample`` and the
+state dict are the boundary's :class:`~fromscratch.boundary.sequence.SequenceModel`.
 """
 
 from __future__ import annotations
@@ -125,6 +135,7 @@ class SequenceNetwork(SequenceModel):
         return z
 
     def mean_loss(self, X: Tokens, y: Tokens) -> float:
+        """The loss alone, with no graph recorded."""
         with no_grad():
             return float(self.criterion(X, y).data)
 
