@@ -161,8 +161,10 @@ def test_check_fails_with_status_1_on_a_broken_implementation(tmp_path: Path):
     )
     assert result.returncode == 1, result.stderr
     table = result.stdout[result.stdout.index("check ") :]
-    assert re.search(r"^forward_vs_torch\s+18\s+FAIL 18\s+\S+\s+<= 1", table, re.MULTILINE), table
-    assert re.search(r"^gradient_vs_torch\s+63\s+pass\s+\S+\s+<= 1", table, re.MULTILINE)
+    # every forward case fails (18 MLP cases, plus the CNN cases where the layers are built)
+    every_case_fails = r"^forward_vs_torch\s+(\d+)\s+FAIL \1\s+\S+\s+<= 1"
+    assert re.search(every_case_fails, table, re.MULTILINE), table
+    assert re.search(r"^gradient_vs_torch\s+\d+\s+pass\s+\S+\s+<= 1", table, re.MULTILINE)
     assert "FAILED forward_vs_torch" in result.stdout
     assert re.search(r"broken: \d+ passed, \d+ failed", result.stdout)
 
@@ -178,7 +180,9 @@ def test_check_prints_each_figure_beside_its_bound():
         for line in result.stdout.splitlines()
         if line and line[0].isalpha()
     }
-    assert rows["gradient_vs_torch"][1:4] == ["63", "pass", rows["gradient_vs_torch"][3]]
+    # 63 MLP cases, plus the CNN cases of an implementation that builds those layers
+    assert int(rows["gradient_vs_torch"][1]) >= 63
+    assert rows["gradient_vs_torch"][2] == "pass"
     assert float(rows["gradient_vs_torch"][3]) <= 1
     assert rows["gradient_vs_torch"][4:] == ["<=", "1"]
     acc = rows["accuracy[breast_cancer]"]

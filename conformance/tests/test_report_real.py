@@ -32,6 +32,7 @@ def _small(impl: Implementation) -> Implementation:
     recipes = {
         d: {"model": dict(r["model"]), "fit": {**r["fit"], "epochs": EPOCHS[d]}}
         for d, r in impl.recipes.items()
+        if d in EPOCHS  # the CNN recipe has its own report checks (test_architectures)
     }
     return Implementation(impl.name, impl.factory, recipes)
 
