@@ -1,7 +1,7 @@
 r"""``Network``: the project's Model protocol, written the way a torch user would write it.
 
 The model is an :class:`~.nn.Sequential` of :class:`~.nn.Linear` layers and activations
-(or of the spec's layers, :mod:`.architecture`);
+(or of the spec's layers, :mod:`fromscratch.autograd.architecture`);
 ``fit`` is the training loop of every torch tutorial::
 
     for X_batch, y_batch in batches:
@@ -73,7 +73,7 @@ class Network(GradientClassifier):
     supported_layers = architecture.SUPPORTED_LAYERS
 
     def build(self, rng: np.random.Generator) -> None:
-        """The ``nn.Sequential`` of ``specs``, entry for entry (:mod:`.architecture`),
+        """The ``nn.Sequential`` of ``specs``, entry for entry (:mod:`fromscratch.autograd.architecture`),
         parameters drawn from ``rng`` in layer order."""
         self.net = architecture.sequential(self.specs, self.dtype, rng)
 

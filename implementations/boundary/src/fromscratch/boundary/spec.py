@@ -31,8 +31,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+# The shape of one sample, without the batch dimension: (784,), (6, 28, 28). A comment, not
+# a docstring: Sphinx would try to link the source of a documented tuple[...] to builtins.
 Shape = tuple[int, ...]
-"""The shape of one sample, without the batch dimension: ``(784,)``, ``(6, 28, 28)``."""
 
 
 @dataclass(frozen=True)
