@@ -73,8 +73,9 @@ class Network(GradientClassifier):
     supported_layers = architecture.SUPPORTED_LAYERS
 
     def build(self, rng: np.random.Generator) -> None:
-        """The ``nn.Sequential`` of ``specs``, entry for entry (:mod:`fromscratch.autograd.architecture`),
-        parameters drawn from ``rng`` in layer order."""
+        """The ``nn.Sequential`` of ``specs``, entry for entry
+        (:mod:`fromscratch.autograd.architecture`), parameters drawn from ``rng`` in layer
+        order."""
         self.net = architecture.sequential(self.specs, self.dtype, rng)
 
     def parameters(self) -> list[Tensor]:

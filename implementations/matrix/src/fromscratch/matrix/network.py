@@ -54,7 +54,8 @@ class Network(GradientClassifier):
 
     Equivalent to ``torch.nn.Sequential(Linear, Act, Linear, Act, ..., Linear)`` trained
     with the matching torch loss; written as a spec, to the ``nn.Sequential`` of the spec's
-    layers (``supported_layers``: convolutions and pooling too, :mod:`fromscratch.matrix.architecture`).
+    layers (``supported_layers``: convolutions and pooling too,
+    :mod:`fromscratch.matrix.architecture`).
 
     The constructor's arguments are those of every implementation, see
     :class:`fromscratch.boundary.model.Classifier`.
@@ -98,7 +99,8 @@ class Network(GradientClassifier):
 
     def build(self, rng: np.random.Generator) -> None:
         """One module per ``nn.Sequential`` entry of ``specs`` (``Linear, Act, ..., Linear``
-        for the sizes form; :mod:`fromscratch.matrix.architecture`), parameters drawn from ``rng``."""
+        for the sizes form; :mod:`fromscratch.matrix.architecture`), parameters drawn from
+        ``rng``."""
         self.modules: list[Module] = modules(self.specs, rng, self.dtype)
         for module in self.modules:  # the first module that learns: nothing before it does
             if module.params:

@@ -33,7 +33,8 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """``torch.nn.Unflatten(1, size)``: each row into ``size``, ``(n, prod(size)) -> (n, *size)``."""
+    """``torch.nn.Unflatten(1, size)``: each row into ``size``,
+    ``(n, prod(size)) -> (n, *size)``."""
 
     def __init__(self, size: tuple[int, ...]) -> None:
         self.size = size
