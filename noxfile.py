@@ -11,8 +11,11 @@
   offline file), ``report.md`` with its figures, ``results.json`` and the trained
   weights. ``nox -s report -- --quick`` trains the slow checks on CI's subsets (minutes);
   ``-- --bench`` runs the bench too; ``-- --from reports/results.json`` only re-renders.
+  It trains the character models beside torch first (``fromscratch text``, for the
+  Sequences section; short with ``--quick``).
 * ``bench``: one MNIST epoch per implementation against torch eager, torch.compile and
-  scikit-learn, each in processes of its own, as ratios.
+  scikit-learn, each in processes of its own, as ratios; then LeNet-5 and the character
+  LSTM and Transformer (training tokens per second) against torch.
 * ``docs``: refill the READMEs' code blocks from the source files, then build the site
   strictly into ``docs/_build/html`` (``tests`` builds it too, in a temporary folder).
 
@@ -106,14 +109,18 @@ def docs(session: nox.Session) -> None:
 def report(session: nox.Session) -> None:
     """Train with the recipes, run every check, write reports/ (index.html, report.md, ...)."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
-    session.run("python", "-m", "fromscratch.conformance", "report", *session.posargs)
+    given = {arg.split("=")[0] for arg in session.posargs}
+    text = [] if given & {"--from", "--text"} else ["--text"]  # the Sequences section's models
+    session.run("python", "-m", "fromscratch.conformance", "report", *text, *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Time one MNIST epoch of each implementation against torch and scikit-learn, fairly;
-    then one LeNet-5 epoch against torch (reports/bench-lenet.json)."""
+    then LeNet-5, the character LSTM and the Transformer against torch
+    (reports/bench-<workload>.json)."""
     install(session, *SHARED, *IMPLEMENTATION_DIRS)
     session.run("python", "-m", "fromscratch.conformance", "bench", *session.posargs)
-    lenet = ("--workload", "lenet", "--out", "reports/bench-lenet.json")
-    session.run("python", "-m", "fromscratch.conformance", "bench", *lenet, *session.posargs)
+    for workload in ("lenet", "lstm", "transformer"):
+        other = ("--workload", workload, "--out", f"reports/bench-{workload}.json")
+        session.run("python", "-m", "fromscratch.conformance", "bench", *other, *session.posargs)

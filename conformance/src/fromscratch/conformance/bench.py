@@ -10,7 +10,12 @@ scikit-learn's ``MLPClassifier``.
 network, batch 64, plain SGD, learning rate 0.05), for torch eager and the
 implementations whose ``supported_layers`` include ``Conv2d``, against
 :data:`~fromscratch.conformance.tolerances.CNN_SPEED_TARGETS`; ``nox -s bench`` writes
-it to ``reports/bench-lenet.json``.
+it to ``reports/bench-lenet.json``. ``--workload lstm`` and ``--workload transformer`` time
+training epochs of the character models (:mod:`~fromscratch.conformance.text`; 640
+windows of 64 characters, 20 Adam steps, an epoch) for torch eager and the
+implementations whose ``SequenceNetwork`` builds their layers, as training tokens per
+second (``setup.tokens_per_epoch`` over the median); ``nox -s bench`` writes them to
+``reports/bench-lstm.json`` and ``reports/bench-transformer.json``.
 
 Fair by construction
 --------------------
@@ -105,8 +110,12 @@ from typing import Any, Final
 from fromscratch.conformance.bench_worker import (
     BATCH_SIZE,
     BUILT_IN,
+    TEXT_WINDOWS,
     WORKLOADS,
+    T,
     load_data,
+    load_text,
+    sequence_network,
 )
 from fromscratch.conformance.registry import RegistryError, discover, select
 from fromscratch.conformance.tolerances import (
@@ -500,10 +509,18 @@ def bench(
     """Measure, print the tables, judge the speed targets, and save JSON to ``out``."""
     env = environment(setup)
     work = WORKLOADS[setup.workload]
+    data = f"one MNIST epoch{'' if setup.n_train is None else f' ({setup.n_train} rows)'}"
+    optimizer = f"SGD, learning rate {work.learning_rate}, no momentum"
+    text: dict[str, Any] = {}
+    if work.text:
+        windows = setup.n_train or TEXT_WINDOWS
+        data = f"an epoch of {windows} Tiny Shakespeare windows of {T} characters"
+        optimizer = f"Adam, learning rate {work.learning_rate}"
+        steps = -(-windows // work.batch_size)
+        text = {"steps_per_epoch": steps, "tokens_per_epoch": windows * T}
     echo(
-        f"one MNIST epoch{'' if setup.n_train is None else f' ({setup.n_train} rows)'}: "
-        f"{work.described}, batch {work.batch_size}, float32, SGD lr "
-        f"{work.learning_rate}; {setup.processes} processes per contender, alternating, each "
+        f"{data}: {work.described}, batch {work.batch_size}, float32, {optimizer}; "
+        f"{setup.processes} processes per contender, alternating, each "
         f"{setup.warmup} warm-up + {setup.epochs} timed epochs"
     )
     timings, failed, order = measure(contenders, setup, echo)
@@ -516,8 +533,9 @@ def bench(
             "model": f"{work.described}, cross-entropy",
             "batch_size": work.batch_size,
             "dtype": "float32",
-            "optimizer": f"SGD, learning rate {work.learning_rate}, no momentum",
+            "optimizer": optimizer,
             "learning_rate": work.learning_rate,
+            **text,
             **{k: v for k, v in asdict(setup).items() if k not in ("epochs", "warmup")},
             "warmup_epochs": setup.warmup,
             "epochs_per_process": setup.epochs,
@@ -528,7 +546,7 @@ def bench(
         "contenders": summary,
         "failed": failed,
         "ratios": {**ratios(summary), "to_torch_same_threads": same_threads(per_run, setup)},
-        "targets": judge_targets(summary, TARGETS[setup.workload]),
+        "targets": judge_targets(summary, TARGETS.get(setup.workload, {})),
         "warnings": fact_warnings(timings, env) if timings else [],
     }
     for line in format_tables(result):
@@ -621,8 +639,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workload",
         choices=list(WORKLOADS),
         default="mlp",
-        help="what an epoch trains: the MLP, or LeNet-5 (the CNN bench; torch and the "
-        "implementations that build Conv2d layers)",
+        help="what an epoch trains: the MLP; LeNet-5 (the CNN bench; torch and the "
+        "implementations that build Conv2d layers); or a character LSTM or Transformer on "
+        "Tiny Shakespeare (--n-train then counts windows of 64 characters, default 640)",
     )
 
 
@@ -638,8 +657,10 @@ def main(args: argparse.Namespace) -> int:
         if value < least:
             print(f"error: --{flag} must be at least {least}, got {value}", file=sys.stderr)
             return 2
-    if args.n_train is not None and not BATCH_SIZE <= args.n_train <= 60_000:
-        message = f"--n-train must be in [{BATCH_SIZE}, 60000], got {args.n_train}"
+    work = WORKLOADS[args.workload]
+    least, most = (1, 15_000) if work.text else (BATCH_SIZE, 60_000)
+    if args.n_train is not None and not least <= args.n_train <= most:
+        message = f"--n-train must be in [{least}, {most}], got {args.n_train}"
         print(f"error: {message}", file=sys.stderr)
         return 2
     try:
@@ -647,14 +668,22 @@ def main(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:  # every worker loads MNIST: say once, here, when it cannot be loaded
-        load_data(args.n_train)
+    needs, load = ("Tiny Shakespeare", load_text) if work.text else ("MNIST", load_data)
+    try:  # every worker loads the data: say once, here, when it cannot be loaded
+        load(args.n_train)
     except Exception as exc:  # a missing package, directory or file all end the run
         reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"error: the bench needs MNIST: {reason}", file=sys.stderr)
+        print(f"error: the bench needs {needs}: {reason}", file=sys.stderr)
         return 2
     names = [impl.name for impl in impls if impl.differentiable]
     skipped = [impl.name for impl in impls if not impl.differentiable]
+    if work.text:  # only who builds the model's layers; the other libraries train no text
+        unable = [i.name for i in impls if i.name in names and not builds_text(i, work)]
+        if unable:
+            print(f"not timed (no SequenceNetwork with these layers): {', '.join(unable)}")
+        names = [name for name in names if name not in unable]
+        print("not timed: sklearn, torch.compile, torch (plain script) (MLP contenders)")
+        args.without = [*args.without, "sklearn", "torch.compile", PLAIN_TORCH]
     if args.workload == "lenet":  # only who builds convolutions; scikit-learn has none
         flat = [name for name in names if not _builds_convolutions(impls, name)]
         if flat:
@@ -670,7 +699,7 @@ def main(args: argparse.Namespace) -> int:
         args.without = [*args.without, "sklearn", "torch.compile", PLAIN_TORCH]
     installed = discover()
     for name in list(names):  # each speed target's baseline runs too
-        target = TARGETS[args.workload].get(name)
+        target = TARGETS.get(args.workload, {}).get(name)
         if target and target.baseline in installed and target.baseline not in BUILT_IN:
             names.append(target.baseline)
     if skipped:
@@ -679,6 +708,15 @@ def main(args: argparse.Namespace) -> int:
     setup = Setup(args.processes, args.epochs, args.warmup, args.n_train, threads, args.workload)
     bench(contenders_for(list(dict.fromkeys(names)), args.without), setup, args.out)
     return 0
+
+
+def builds_text(impl: Any, work: Any) -> bool:
+    """Whether the implementation's ``SequenceNetwork`` builds every layer of ``work``."""
+    from fromscratch.conformance.sequence import entry
+
+    network = sequence_network(impl)
+    builds = getattr(network, "supported_layers", None) or ()
+    return all(entry(text)[0] in builds for text in work.layers)
 
 
 def _builds_convolutions(impls: Sequence[Any], name: str) -> bool:

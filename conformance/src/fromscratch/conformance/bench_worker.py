@@ -13,7 +13,10 @@ The workload is fixed: a 784-128-64-10 relu MLP, cross-entropy, float32, plain S
 learning rate 0.1, batch 128, one shuffled pass over the training rows per epoch; or,
 with ``"workload": "lenet"``, the LeNet-5 of :data:`LENET` (two 5x5 convolutions, max
 pooling, three dense layers: the ``mnist_cnn`` recipes' network), batch 64, learning
-rate 0.05. Each contender runs it the way its users would:
+rate 0.05; or, with ``"lstm"`` or ``"transformer"``, a character model of
+:mod:`~fromscratch.conformance.text` trained with Adam on 640 windows of 64 Tiny
+Shakespeare characters (20 steps of 32) per epoch. Each contender runs it the way its
+users would:
 
 * an implementation of this project: ``model.fit(X, y, epochs=1, ...)``;
 * ``torch``: the loop of every torch tutorial (``randperm``, ``zero_grad``, forward,
@@ -27,6 +30,7 @@ torch.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -37,6 +41,8 @@ from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fromscratch.conformance.text import LSTM_LAYERS, TRANSFORMER_LAYERS
 
 LAYERS: Final = [784, 128, 64, 10]
 BATCH_SIZE: Final = 128
@@ -63,22 +69,63 @@ LENET: Final = [
 
 @dataclass(frozen=True)
 class Workload:
-    """What one epoch trains: the network (sizes or spec), the batch and the rate."""
+    """What one epoch trains: the network (sizes or spec), the batch and the rate; a text
+    workload (``text``) trains a sequence model with Adam on Tiny Shakespeare windows."""
 
     layers: list[Any]
     batch_size: int
     learning_rate: float
     described: str
+    text: bool = False
 
+
+TEXT_WINDOWS: Final = 20 * 32
+"""A text workload's epoch: 640 windows of 64 characters, 20 steps of 32 (``n_train``
+overrides the count)."""
+T: Final = 64
 
 WORKLOADS: Final = {
     "mlp": Workload(LAYERS, BATCH_SIZE, LEARNING_RATE, "784-128-64-10 relu MLP"),
     "lenet": Workload(LENET, 64, 0.05, "LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool, 120, 84)"),
+    "lstm": Workload(
+        list(LSTM_LAYERS), 32, 4e-3, "character LSTM (Embedding 65x64, LSTM 64-256, Linear)", True
+    ),
+    "transformer": Workload(
+        list(TRANSFORMER_LAYERS),
+        32,
+        2e-3,
+        "causal Transformer (Embedding 65x128, positions, 3 pre-norm layers of 4 heads, d 128, "
+        "feed-forward 512)",
+        True,
+    ),
 }
-"""The bench's workloads by name; ``"mlp"`` is the default."""
+"""The bench's workloads by name; ``"mlp"`` is the default. The text ones are the models of
+:data:`fromscratch.conformance.text.MODELS`."""
 
 Epoch = Callable[[], None]
 Data = tuple[NDArray[np.float32], NDArray[np.int64]]
+
+
+def torch_text_epoch(X: NDArray[np.int64], y: NDArray[np.int64], workload: Workload) -> Epoch:
+    """One pass of torch's training loop over the windows, with Adam, as ``fit`` does it."""
+    import torch
+
+    from fromscratch.conformance.sequence import sequence_loss, torch_sequential
+
+    torch.manual_seed(SEED)
+    model = torch_sequential(workload.layers, "float32")
+    optimizer = torch.optim.Adam(model.parameters(), lr=workload.learning_rate)
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+
+    def epoch() -> None:
+        order = torch.randperm(len(X_t))
+        for start in range(0, len(X_t), workload.batch_size):
+            idx = order[start : start + workload.batch_size]
+            optimizer.zero_grad()
+            torch.autograd.backward(sequence_loss(model, X_t[idx], y_t[idx]))
+            optimizer.step()
+
+    return epoch
 
 
 def torch_epoch(
@@ -94,6 +141,8 @@ def torch_epoch(
     from fromscratch.conformance.reference import sequential
 
     torch.manual_seed(SEED)
+    if workload.text:
+        return torch_text_epoch(X, y, workload)  # type: ignore[arg-type]
     if workload.layers == LAYERS:
         model = torch.nn.Sequential(
             torch.nn.Linear(LAYERS[0], LAYERS[1]),
@@ -167,6 +216,8 @@ def implementation_epoch(
         known = ", ".join([*BUILT_IN, *installed])
         raise ValueError(f"no contender named {name!r}; known: {known}")
     impl = installed[name]
+    if workload.text:
+        return text_epoch(impl, X, y, workload)  # type: ignore[arg-type]
     model = impl.build(
         workload.layers, activation="relu", loss="cross_entropy", seed=SEED, dtype="float32"
     )
@@ -174,6 +225,32 @@ def implementation_epoch(
     def epoch() -> None:
         model.fit(
             X, y, epochs=1, batch_size=workload.batch_size, learning_rate=workload.learning_rate
+        )
+
+    return epoch
+
+
+def sequence_network(impl: Any) -> Any:
+    """The ``SequenceNetwork`` class of an implementation's package, or None."""
+    package = importlib.import_module(".".join(impl.factory.__module__.split(".")[:2]))
+    return getattr(package, "SequenceNetwork", None)
+
+
+def text_epoch(impl: Any, X: NDArray[np.int64], y: NDArray[np.int64], workload: Workload) -> Epoch:
+    """One epoch of ``SequenceNetwork.fit`` with Adam, as a user of the implementation trains."""
+    network = sequence_network(impl)
+    if network is None:
+        raise ValueError(f"{impl.name} has no SequenceNetwork: it trains no text workload")
+    model = network(workload.layers, seed=SEED, dtype="float32")
+
+    def epoch() -> None:
+        model.fit(
+            X,
+            y,
+            epochs=1,
+            batch_size=workload.batch_size,
+            learning_rate=workload.learning_rate,
+            optimizer="adam",
         )
 
     return epoch
@@ -196,6 +273,16 @@ def build(
     if contender in BUILT_IN:
         return BUILT_IN[contender](X, y, workload)
     return implementation_epoch(contender, X, y, workload)
+
+
+def load_text(n_windows: int | None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The first ``n_windows`` (default :data:`TEXT_WINDOWS`) non-overlapping windows of the
+    Tiny Shakespeare training text: X the first 64 characters of each, y the next."""
+    from fromscratch.datasets import encode_chars, load_tiny_shakespeare
+
+    n = TEXT_WINDOWS if n_windows is None else n_windows
+    ids = encode_chars(load_tiny_shakespeare("train"))[: n * (T + 1)].reshape(n, T + 1)
+    return np.ascontiguousarray(ids[:, :-1]), np.ascontiguousarray(ids[:, 1:])
 
 
 def load_data(n_train: int | None) -> Data:
@@ -253,9 +340,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     ``sleep_s`` adds a sleep of that many seconds inside each epoch: the bench's own test
     slows a contender by a known amount with it.
     """
-    X, y = load_data(spec.get("n_train"))
+    workload = WORKLOADS[spec.get("workload", "mlp")]
+    load = load_text if workload.text else load_data
+    X, y = load(spec.get("n_train"))
     started = time.perf_counter()
-    epoch = build(spec["contender"], X, y, WORKLOADS[spec.get("workload", "mlp")])
+    epoch = build(spec["contender"], X, y, workload)  # type: ignore[arg-type]
     sleep_s = float(spec.get("sleep_s", 0.0))
     warmup_s = []
     for _ in range(int(spec["warmup"])):

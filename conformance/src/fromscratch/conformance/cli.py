@@ -8,6 +8,8 @@
                                                 (``--impl``) or torch: the same metrics
 ``fromscratch check IMPL``                      the conformance checks on one implementation
 ``fromscratch report`` / ``fromscratch bench``  what ``nox -s report`` / ``nox -s bench`` run
+``fromscratch text``                            the character models beside their torch
+                                                twins (the report's Sequences section)
 ==============================================  ==========================================
 
 A user's mistake (an unknown implementation or dataset, missing data, a damaged weights
@@ -145,6 +147,7 @@ def parser(prog: str = "fromscratch") -> argparse.ArgumentParser:
 
     _add_report(sub)
     _add_bench(sub)
+    _add_text(sub)
     return top
 
 
@@ -208,6 +211,12 @@ def _add_report(sub: Any) -> None:
     parser.add_argument(
         "--bench", action="store_true", help="run the speed bench first, for the Speed section"
     )
+    parser.add_argument(
+        "--text",
+        action="store_true",
+        help="train the character models beside torch first (`fromscratch text`, about half "
+        "an hour; with --quick a short run, labelled so), for the Sequences section",
+    )
     parser.set_defaults(run=_run_report)
 
 
@@ -232,6 +241,27 @@ def _run_bench(args: argparse.Namespace) -> int:
     from fromscratch.conformance.bench import main as run_bench
 
     return run_bench(args)
+
+
+def _add_text(sub: Any) -> None:
+    from fromscratch.conformance.text import add_arguments
+
+    text = sub.add_parser(
+        "text",
+        help="train the character models on Tiny Shakespeare beside torch (reports/text.json)",
+        description="Train each character model (matrix's LSTM, autograd's LSTM and "
+        "Transformer) and its torch twin from one state dict on the same batches; record "
+        "validation losses, CPU and wall times, tokens per second and a sample at "
+        "temperature 0.8 in --out, for the report's Sequences section.",
+    )
+    add_arguments(text)
+    text.set_defaults(run=_run_text)
+
+
+def _run_text(args: argparse.Namespace) -> int:
+    from fromscratch.conformance.text import main as run_text
+
+    return run_text(args)
 
 
 def _installed(names: list[str] | None) -> list[Implementation]:

@@ -26,13 +26,14 @@ from typing import Any, get_args
 import numpy as np
 import torch
 
-from fromscratch.conformance import checks
+from fromscratch.conformance import checks, sequence, text
 from fromscratch.conformance.atomic import write_bytes
 from fromscratch.conformance.checks import HIGHER_IS_BETTER, Measurement, plan
 from fromscratch.conformance.cli import UsageError
 from fromscratch.conformance.progress import TrainingProgress
 from fromscratch.conformance.registry import Implementation, RegistryError, select
 from fromscratch.conformance.runfacts import run_facts
+from fromscratch.conformance.sequence import sequence_plan
 from fromscratch.conformance.tolerances import (
     ACCURACY_THRESHOLDS,
     ES_COSINE_FRACTION,
@@ -65,8 +66,17 @@ def run_checks(
     ``prepare(check)``, when given, returns the call to make in its place (the report uses
     it to watch training and, with ``--quick``, to train on the CI subsets).
     """
+    return measure(impl, plan(impl, datasets), prepare)
+
+
+def measure(
+    impl: Implementation,
+    calls: Sequence[Callable[[], Measurement]],
+    prepare: Callable[[Callable[[], Measurement]], Callable[[], Measurement]] | None = None,
+) -> list[Measurement]:
+    """Make each call; one that raises is recorded as failed, with the error."""
     results = []
-    for check in plan(impl, datasets):
+    for check in calls:
         try:
             results.append((prepare or _same)(check)())
         except Exception as exc:
@@ -247,9 +257,15 @@ def es_prediction(measurements: Sequence[Measurement]) -> list[dict[str, Any]]:
     ]
 
 
-def read_bench(path: Path) -> dict[str, Any]:
+BENCH_WORKLOADS = ("lenet", "lstm", "transformer")
+"""The bench's other workloads, each written to ``bench-<workload>.json`` by ``nox -s bench``."""
+
+
+def read_bench(path: Path, workload: str = "mlp") -> dict[str, Any]:
     """The speed section's source: ``bench.json`` if the bench has run, else why not."""
     hint = "run `fromscratch bench` (nox -s bench), or `fromscratch report --bench`"
+    if workload != "mlp":
+        hint = f"run `fromscratch bench --workload {workload} --out {path}` (nox -s bench does)"
     if not path.exists():
         return {"source": str(path), "data": None, "note": f"{path} was not found: {hint}."}
     try:
@@ -282,10 +298,14 @@ def collect(
     start = time.perf_counter()
     results: list[Measurement] = []
     trainings: list[dict[str, Any]] = []
+    not_applicable = [row for impl in impls for row in checks.not_applicable(impl)]
     for impl in impls:
         begun = time.perf_counter()
         print(f"{impl.name}: running the checks ...", flush=True)
         measured = run_checks(impl, datasets, _quick_or_watched(impl, quick, trainings, out))
+        ran, skipped = sequence.split_not_applicable(impl, measure(impl, sequence_plan(impl)))
+        measured += ran
+        not_applicable += skipped
         results += measured
         failed = sum(not m.passed for m in measured)
         print(
@@ -328,10 +348,12 @@ def collect(
         },
         "summary": [{**r, "worst": _json_number(r["worst"])} for r in rows],
         "measurements": [m.to_json() for m in results],
-        "not_applicable": [row for impl in impls for row in checks.not_applicable(impl)],
+        "not_applicable": not_applicable,
         "trainings": trainings,
         "es_prediction": es_prediction(results),
         "bench": read_bench((out or OUT) / "bench.json"),
+        "benches": {w: read_bench((out or OUT) / f"bench-{w}.json", w) for w in BENCH_WORKLOADS},
+        "sequences": {"text": text.read((out or OUT) / "text.json")},
     }
 
 
@@ -346,11 +368,11 @@ def render(results: dict[str, Any], out: Path) -> list[Path]:
         path = out / render_markdown.FIGURES / f"{name}.png"
         write_bytes(path, png)
         written.append(path)
-    for name, text in (
+    for name, page in (
         ("index.html", render_html.render(document)),
         ("report.md", render_markdown.render(document)),
     ):
-        write_bytes(out / name, text.encode())
+        write_bytes(out / name, page.encode())
         written.append(out / name)
     return written
 
@@ -446,16 +468,38 @@ def _run_bench(impls: list[Implementation], out: Path) -> None:
         print(f"the bench failed; its old {path.name} is now bench.failed.json", file=sys.stderr)
 
 
+QUICK_TEXT = ("--steps", "30", "--validation-windows", "64", "--sample-length", "200")
+"""``--quick --text``: each character model trains 30 steps (the report says it is short)."""
+
+
+def _run_text(impls: list[Implementation], out: Path, quick: bool) -> None:
+    """``fromscratch text`` on the selected implementations' models, writing ``text.json``
+    beside the report (short with ``quick``). A failed run is said and the report goes on;
+    its Sequences section says what is missing."""
+    from fromscratch.conformance import cli
+
+    chosen = {i.name for i in impls}
+    models = [m.name for m in text.MODELS.values() if m.implementation in chosen]
+    if not models:
+        print("no character model: none of the selected implementations trains one")
+        return
+    argv = ["text", "--out", str(out / "text.json"), *(QUICK_TEXT if quick else ())]
+    argv += [a for name in models for a in ("--model", name)]
+    print(f"training the character models ({'short, --quick' if quick else 'in full'}) ...")
+    if cli.main(argv) != 0:
+        print("the character models' training failed: see the Sequences section", file=sys.stderr)
+
+
 def main(args: argparse.Namespace) -> int:
     """``fromscratch report``: 0 when every check passed, 1 when one failed. A bad argument
     or input file raises :class:`UsageError` (the command line prints it, exit status 2)."""
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; give the folder to write the report to")
     if args.from_ is not None:
-        if args.impl or args.dataset or args.quick or args.bench:
+        if args.impl or args.dataset or args.quick or args.bench or args.text:
             raise UsageError(
-                "--from re-renders a finished run: it takes no --impl, --dataset, --quick "
-                "or --bench"
+                "--from re-renders a finished run: it takes no --impl, --dataset, --quick, "
+                "--bench or --text"
             )
         results = load_results(args.from_)
         for path in render(results, args.out):
@@ -466,7 +510,8 @@ def main(args: argparse.Namespace) -> int:
     datasets = tuple(dict.fromkeys(args.dataset or get_args(Dataset)))
     if args.bench:
         _run_bench(impls, args.out)
-    command = "fromscratch report" + "".join(
-        f" {flag}" for flag, on in (("--quick", args.quick), ("--bench", args.bench)) if on
-    )
+    if args.text:
+        _run_text(impls, args.out, args.quick)
+    flags = (("--quick", args.quick), ("--bench", args.bench), ("--text", args.text))
+    command = "fromscratch report" + "".join(f" {flag}" for flag, on in flags if on)
     return 0 if report(impls, datasets, args.out, quick=args.quick, command=command) else 1

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fromscratch.conformance import figures
+from fromscratch.conformance import figures, sequence_section
 from fromscratch.conformance.document import (
     Block,
     Cell,
@@ -36,6 +36,7 @@ SECTIONS = (
     ("accuracy", "Accuracy"),
     ("curves", "Learning curves"),
     ("gradients", "Gradient agreement"),
+    ("sequences", "Sequences"),
     ("speed", "Speed"),
     ("learned", "What the networks learned"),
     ("failures", "Failures"),
@@ -500,6 +501,38 @@ def speed(results: Mapping[str, Any]) -> list[Block]:
         )
     for warning in data.get("warnings", []):
         blocks.append(Text(f"Warning from the bench: {warning}"))
+    for workload, source in results.get("benches", {}).items():
+        blocks += _workload(workload, source)
+    return blocks
+
+
+def _workload(workload: str, source: Mapping[str, Any]) -> list[Block]:
+    """One of the bench's other workloads (``bench-<workload>.json``): each contender's
+    median per timed epoch, tokens per second where the workload is text, and its ratio."""
+    heading = Heading(f"Speed: the {workload} workload", slug("speed", workload))
+    data = source["data"]
+    if data is None:
+        return [heading, Text(f"Missing: {source['note']}")]
+    setup = data.get("setup", {})
+    tokens = setup.get("tokens_per_epoch")
+    blocks: list[Block] = [heading, Text(f"{setup.get('model', workload)}. {source['note']}")]
+    rows = []
+    for name, c in data.get("contenders", {}).items():
+        median = c.get("median_s")
+        rows.append(
+            [
+                cell(name),
+                cell(str(c.get("threads", "-"))),
+                cell(fmt(median)),
+                cell(fmt(tokens / median) if tokens and median else "-"),
+                cell(fmt(data.get("ratios", {}).get("to_torch", {}).get(name))),
+            ]
+        )
+    per = "epoch" if tokens is None else f"{setup.get('steps_per_epoch')} steps"
+    header = ["contender", "threads", f"median s per {per}", "tokens/s", "time x torch"]
+    blocks.append(Table(header, rows))
+    for warning in data.get("warnings", []):
+        blocks.append(Text(f"Warning from the bench: {warning}"))
     return blocks
 
 
@@ -609,6 +642,7 @@ def build(results: Mapping[str, Any]) -> Document:
         "accuracy": lambda: accuracy(results, draw),
         "curves": lambda: curves(results, draw),
         "gradients": lambda: gradients(results, draw),
+        "sequences": lambda: sequence_section.section(results),
         "speed": lambda: speed(results),
         "learned": lambda: learned(results, draw),
         "failures": lambda: failures(results),

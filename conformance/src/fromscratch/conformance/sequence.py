@@ -17,6 +17,7 @@ import importlib
 import math
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
@@ -388,3 +389,32 @@ def sequence_training_vs_torch(impl: Implementation, case: SequenceTrainingCase)
     if worst > 1:
         details["problem"] = f"after 50 steps {where} is not where torch's is (ratio {worst:.3g})"
     return _within("sequence_training_vs_torch", impl, case.id, worst, **details)
+
+
+def sequence_plan(impl: Implementation) -> list[partial[Measurement]]:
+    """Every sequence check, as zero-argument calls: each layer case, then each training case."""
+    calls = [partial(sequence_layer_vs_torch, impl, case) for case in layer_cases()]
+    calls += [partial(sequence_training_vs_torch, impl, case) for case in sequence_training_cases()]
+    return calls
+
+
+def split_not_applicable(
+    impl: Implementation, measured: list[Measurement]
+) -> tuple[list[Measurement], list[dict[str, Any]]]:
+    """The measurements that ran, and one row per check for the cases ``impl`` does not
+    build (``{check, implementation, cases, reason}``, as the report lists them)."""
+    ran = [m for m in measured if "not_applicable" not in m.details]
+    reasons: dict[str, list[str]] = {}
+    for m in measured:
+        if "not_applicable" in m.details:
+            reasons.setdefault(m.check, []).append(str(m.details["not_applicable"]))
+    builds = getattr(getattr(_package(impl), "SequenceNetwork", None), "supported_layers", None)
+    rows = []
+    for check, why in reasons.items():
+        reason = why[0]
+        if builds and len(set(why)) > 1:
+            reason = f"{impl.name}'s SequenceNetwork builds {', '.join(sorted(builds))} only"
+        rows.append(
+            {"check": check, "implementation": impl.name, "cases": len(why), "reason": reason}
+        )
+    return ran, rows
