@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fromscratch.conformance import bench, bench_worker, sections
+from fromscratch.conformance.document import Table
 from fromscratch.conformance.registry import discover
 
 if not Path(os.environ.get("FROMSCRATCH_DATA", ""), "tinyshakespeare", "input.txt").is_file():
@@ -36,16 +38,6 @@ def test_matrix_builds_the_lstm_only_and_autograd_both() -> None:
     assert "matrix" not in text_builders("transformer")
     assert "autograd" in text_builders("transformer")
     assert "loops" not in text_builders("lstm")
-
-
-@pytest.mark.parametrize("workload", TEXT)
-def test_torch_and_each_builder_train_one_epoch(workload: str) -> None:
-    for name in ["torch", *text_builders(workload)]:
-        spec = {"contender": name, "workload": workload, "n_train": 32, "warmup": 0, "epochs": 1}
-        result = bench_worker.run(spec)
-        assert len(result["epoch_s"]) == 1, name
-        assert result["epoch_s"][0] > 0, name
-        assert (result["torch_threads"] is None) == (name != "torch"), name  # NumPy alone
 
 
 def test_the_windows_are_the_start_of_the_training_text() -> None:
@@ -81,28 +73,51 @@ def test_the_command_times_torch_and_the_builders_only(
     assert "not timed: sklearn, torch.compile, torch (plain script)" in capsys.readouterr().out
 
 
-def test_a_real_tiny_bench_gives_tokens_per_second_in_the_report(tmp_path: Path) -> None:
-    """Two processes each of torch and one builder, one step an epoch: the JSON says how
-    many tokens an epoch trains, and the report's speed section turns it into tokens/s."""
+def in_process(contender: bench.Contender, setup: bench.Setup) -> dict[str, Any]:
+    """A worker's run without its process: the wiring, at a fraction of the time."""
+    spec = {"contender": contender.builds, "workload": setup.workload, "n_train": setup.n_train}
+    return bench_worker.run({**spec, "warmup": setup.warmup, "epochs": setup.epochs})
+
+
+def tiny_bench(workload: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch | None) -> Any:
+    """torch and every builder, one process each of one step: JSON and the report's rows."""
     from fromscratch.conformance.report import read_bench
 
-    builders = text_builders("lstm")
+    builders = text_builders(workload)
     if not builders:
-        pytest.skip("no installed implementation builds the character LSTM")
-    setup = bench.Setup(processes=1, epochs=1, warmup=0, n_train=32, threads=(1,), workload="lstm")
-    out = tmp_path / "bench-lstm.json"
-    contenders = bench.contenders_for(builders[:1], ["sklearn", "torch.compile", bench.PLAIN_TORCH])
+        pytest.skip(f"no installed implementation builds the {workload} workload")
+    if monkeypatch is not None:
+        monkeypatch.setattr(bench, "measure", partial(bench.measure, run=in_process))
+    setup = bench.Setup(1, 1, 0, n_train=32, threads=(1,), workload=workload)
+    out = tmp_path / f"bench-{workload}.json"
+    contenders = bench.contenders_for(builders, ["sklearn", "torch.compile", bench.PLAIN_TORCH])
     result = bench.bench(contenders, setup, out, echo=lambda line: None)
     assert result["setup"]["tokens_per_epoch"] == 32 * 64
     assert result["setup"]["steps_per_epoch"] == 1
-    assert set(result["contenders"]) == {"torch", builders[0]}
-    source = read_bench(out, "lstm")
-    blocks = sections._workload("lstm", source)
-    table = next(b for b in blocks if isinstance(b, sections.Table))
+    assert set(result["contenders"]) == {"torch", *builders}
+    table = next(
+        b for b in sections._workload(workload, read_bench(out, workload)) if isinstance(b, Table)
+    )
     assert table.header[2:4] == ["median s per 1 steps", "tokens/s"]
     tokens = {row[0].text: float(row[3].text) for row in table.rows}
-    median = result["contenders"]["torch"]["median_s"]
-    assert tokens["torch"] == pytest.approx(32 * 64 / median, rel=1e-3)
+    for name, row in result["contenders"].items():
+        assert tokens[name] == pytest.approx(32 * 64 / row["median_s"], rel=1e-3)
+    return result
+
+
+@pytest.mark.parametrize("workload", TEXT)
+def test_each_builder_and_torch_train_and_the_report_gives_tokens_per_second(
+    workload: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny_bench(workload, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow
+def test_the_real_processes_keep_numpy_contenders_free_of_torch(tmp_path: Path) -> None:
+    """The same through worker processes: a NumPy contender's process never loads torch."""
+    result = tiny_bench("lstm", tmp_path, None)
+    for name, row in result["contenders"].items():
+        assert (row["torch_threads"] is None) == (name != "torch"), name
 
 
 def test_a_missing_workload_file_says_how_to_make_it(tmp_path: Path) -> None:
