@@ -99,9 +99,9 @@ def tiny_bench(workload: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch | 
         b for b in sections._workload(workload, read_bench(out, workload)) if isinstance(b, Table)
     )
     assert table.header[2:4] == ["median s per 1 steps", "tokens/s"]
-    tokens = {row[0].text: float(row[3].text) for row in table.rows}
+    tokens = {row[0].text: float(row[3].text.replace(",", "")) for row in table.rows}
     for name, row in result["contenders"].items():
-        assert tokens[name] == pytest.approx(32 * 64 / row["median_s"], rel=1e-3)
+        assert tokens[name] == pytest.approx(32 * 64 / row["median_s"], abs=0.51)  # whole tokens
     return result
 
 

@@ -165,6 +165,7 @@ def check(args: argparse.Namespace) -> int:
     """Every check of the suite on one implementation, as a pass/fail table; 1 on a failure."""
     from fromscratch.conformance.checks import Measurement, plan
     from fromscratch.conformance.portability import round_trips
+    from fromscratch.conformance.sequence import sequence_plan
 
     chosen = args.dataset or ["breast_cancer", "mnist"]
     if "none" in chosen and len(chosen) > 1:
@@ -173,6 +174,7 @@ def check(args: argparse.Namespace) -> int:
     datasets = () if "none" in chosen else tuple(dict.fromkeys(chosen))
 
     calls: list[Callable[[], Measurement | list[Measurement]]] = [*plan(impl, datasets)]
+    calls += sequence_plan(impl)
     calls.append(partial(round_trips, impl))
     results: list[Measurement] = []
     family, start = "", time.perf_counter()
@@ -184,7 +186,9 @@ def check(args: argparse.Namespace) -> int:
             family, start = name, time.perf_counter()
         try:
             out = call()
-            results += out if isinstance(out, list) else [out]
+            found = out if isinstance(out, list) else [out]
+            # a sequence layer the implementation does not build: not run, not counted
+            results += [m for m in found if "not_applicable" not in m.details]
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             results.append(

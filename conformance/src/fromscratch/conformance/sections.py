@@ -454,6 +454,14 @@ def _es(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
 
 
 def speed(results: Mapping[str, Any]) -> list[Block]:
+    """The MLP bench, then each other workload the bench wrote (LeNet-5, the text models)."""
+    blocks = _mlp_speed(results)
+    for workload, source in results.get("benches", {}).items():
+        blocks += _workload(workload, source)
+    return blocks
+
+
+def _mlp_speed(results: Mapping[str, Any]) -> list[Block]:
     bench = results["bench"]
     if bench["data"] is None:
         return [Text(f"Speed ratios are missing: {bench['note']}")]
@@ -501,8 +509,6 @@ def speed(results: Mapping[str, Any]) -> list[Block]:
         )
     for warning in data.get("warnings", []):
         blocks.append(Text(f"Warning from the bench: {warning}"))
-    for workload, source in results.get("benches", {}).items():
-        blocks += _workload(workload, source)
     return blocks
 
 
@@ -517,6 +523,8 @@ def _workload(workload: str, source: Mapping[str, Any]) -> list[Block]:
     tokens = setup.get("tokens_per_epoch")
     blocks: list[Block] = [heading, Text(f"{setup.get('model', workload)}. {source['note']}")]
     rows = []
+    ratios = data.get("ratios", {})
+    one_thread = ratios.get("to_torch_same_threads", {}).get("1", {})
     for name, c in data.get("contenders", {}).items():
         median = c.get("median_s")
         rows.append(
@@ -524,12 +532,20 @@ def _workload(workload: str, source: Mapping[str, Any]) -> list[Block]:
                 cell(name),
                 cell(str(c.get("threads", "-"))),
                 cell(fmt(median)),
-                cell(fmt(tokens / median) if tokens and median else "-"),
-                cell(fmt(data.get("ratios", {}).get("to_torch", {}).get(name))),
+                cell(f"{tokens / median:,.0f}" if tokens and median else "-"),
+                cell(fmt(ratios.get("to_torch", {}).get(name))),
+                cell(fmt(one_thread.get(name))),
             ]
         )
     per = "epoch" if tokens is None else f"{setup.get('steps_per_epoch')} steps"
-    header = ["contender", "threads", f"median s per {per}", "tokens/s", "time x torch"]
+    header = [
+        "contender",
+        "fastest at threads",
+        f"median s per {per}",
+        "tokens/s" if tokens else "-",
+        "time x torch",
+        "time x torch, both at 1 thread",
+    ]
     blocks.append(Table(header, rows))
     for warning in data.get("warnings", []):
         blocks.append(Text(f"Warning from the bench: {warning}"))
