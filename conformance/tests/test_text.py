@@ -252,3 +252,25 @@ def test_the_section_in_headless_chromium(
         assert f"{run['model']}: sampled at temperature 0.8" in shown
     assert (tmp_path / "sequences.png").stat().st_size > 10_000
     print(f"screenshot: {tmp_path / 'sequences.png'}")
+
+
+def test_report_text_trains_only_the_chosen_implementations_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fromscratch report --text``: the selected implementations' models, short with
+    ``--quick`` (here shorter still), into text.json beside the report; none selected, none."""
+    from fromscratch.conformance import report
+
+    installed = discover()
+    if "matrix" not in installed:
+        pytest.skip("matrix is not installed")
+    monkeypatch.setattr(report, "QUICK_TEXT", tuple(SHORT))
+    report._run_text([installed["matrix"]], tmp_path, quick=True)
+    data = json.loads((tmp_path / "text.json").read_text())
+    assert [r["model"] for r in data["runs"]] == ["matrix-lstm"]
+    assert data["full"] is False
+    (tmp_path / "text.json").unlink()
+    if "loops" in installed:
+        report._run_text([installed["loops"]], tmp_path, quick=True)
+        assert not (tmp_path / "text.json").exists()
+        assert "none of the selected implementations" in capsys.readouterr().out
