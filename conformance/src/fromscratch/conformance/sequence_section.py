@@ -152,7 +152,7 @@ def trained(results: Mapping[str, Any]) -> list[Block]:
                 cell(f"{run['relative_gap']:+.3%}"),
                 cell(f"{_seconds(ours['train_cpu_s'])} / {_seconds(twin['train_cpu_s'])}"),
                 cell(f"{_seconds(ours['train_wall_s'])} / {_seconds(twin['train_wall_s'])}"),
-                cell(f"{ours['tokens_per_cpu_s']:.0f} / {twin['tokens_per_cpu_s']:.0f}"),
+                cell(f"{ours['tokens_per_cpu_s']:,.0f} / {twin['tokens_per_cpu_s']:,.0f}"),
                 _target(run, full),
             ]
         )
