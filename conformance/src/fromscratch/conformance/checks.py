@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from fromscratch.boundary.recipes import LENET5
 from fromscratch.conformance import reference
 from fromscratch.conformance.registry import Implementation, shadowing_checkout
 from fromscratch.conformance.tolerances import (
@@ -1042,9 +1043,9 @@ def digits_case(batch_size: int = 16) -> DigitsCase:
     return DigitsCase("relu", "cross_entropy", DIGITS_NET, batch_size, "digits-1x8x8")
 
 
-LENET_SPEC: Final = _image_net(
-    1, 28, 28, ["Conv2d(1, 6, 5, padding=2)", "ReLU()", "MaxPool2d(2)", "Conv2d(6, 16, 5)"]
-)
+LENET_SPEC: Final = _image_net(1, 28, 28, LENET5[1:5])
+"""LeNet-5's first block and second convolution on MNIST's 1 x 28 x 28 images, then a
+``Linear`` to 3 outputs: its state-dict keys and shapes, cheaply (no dense tail to train)."""
 
 
 MAXPOOL_TIE_CASE: Final = Case(
