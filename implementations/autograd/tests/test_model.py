@@ -103,6 +103,28 @@ def test_same_seed_same_parameters_and_callback_sees_each_epoch() -> None:
     assert all(np.isfinite(loss) for _, loss in seen)
 
 
+def test_fit_trains_in_training_mode_and_leaves_the_net_in_eval_mode() -> None:
+    """As a torch loop: ``model.train()`` for the batches (dropout, batch norm), then
+    ``model.eval()``, even when fit stops with an error."""
+    X, y = data()
+    model = Network([4, 5, 3], seed=0, dtype="float64")
+    model.net.eval()
+    seen: list[bool] = []
+    model.fit(
+        X,
+        y,
+        epochs=1,
+        batch_size=8,
+        learning_rate=0.1,
+        batch_callback=lambda *_: seen.append(model.net.training),
+    )
+    assert seen == [True, True, True]
+    assert not model.net.training
+    with pytest.raises(FloatingPointError):
+        model.fit(X * 1e300, y, epochs=1, batch_size=8, learning_rate=1e300)
+    assert not model.net.training
+
+
 def test_float32_stays_float32() -> None:
     X, y = data()
     model = Network([4, 5, 3], seed=0, dtype="float32").fit(
