@@ -185,8 +185,10 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_values(spec: LayerSpec, params: dict[str, Any], where: str) -> None:
-    positive = ("in_features", "out_features", "in_channels", "out_channels", "num_features")
-    positive += ("num_embeddings", "embedding_dim", "input_size", "hidden_size", "num_layers")
+    positive = (
+        *("in_features", "out_features", "in_channels", "out_channels", "num_features"),
+        *("num_embeddings", "embedding_dim", "input_size", "hidden_size", "num_layers"),
+    )
     for name in positive:
         if name in params and not (_is_int(params[name]) and params[name] > 0):
             raise ValueError(f"{where}: {name} must be a positive int, got {params[name]!r}")
