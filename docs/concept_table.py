@@ -341,8 +341,8 @@ The loop is one function shared by every implementation, `fromscratch.boundary.l
 (shuffle, batch, backward, check, step, callback), which is what lets the conformance
 suite train every implementation with the same recipe. What `backward` is differs:
 `matrix` and `loops` run their own hand-written backprop; `autograd` is what a torch user
-writes (`zero_grad`, `loss.backward()`, and `model.train()` for the batches); `evolution` asks its strategy for one
-generation per batch.
+writes (`zero_grad`, `loss.backward()`, and `model.train()` for the batches); `evolution`
+asks its strategy for one generation per batch.
 """,
         code={
             "matrix": code(
