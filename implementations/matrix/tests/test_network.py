@@ -288,3 +288,18 @@ def test_recipes_are_plain_dicts_of_constructor_and_fit_arguments() -> None:
         model.fit(X, y, **{**fit, "epochs": 1})  # every recipe option is accepted
     assert RECIPES["mnist"]["model"]["layers"][0] == 784
     assert RECIPES["breast_cancer"]["model"]["layers"][0] == 30
+
+
+def test_a_refused_fit_or_state_dict_changes_nothing() -> None:
+    """The messages are the boundary's (its tests); here: refused before anything moved."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    model = Network([4, 5, 3])
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="betas"):
+        model.fit(X, y, epochs=1, batch_size=2, learning_rate=0.1, betas=(0.9, 0.99))
+    bad = {**before, "2.bias": np.zeros(3)}  # float64 into a float32 model, loaded last
+    with pytest.raises(ValueError, match=r"2\.bias"):
+        model.load_state_dict({**bad, "0.weight": before["0.weight"] + 1})
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
