@@ -37,6 +37,7 @@ def torch_fit(
     net.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
     name = options.pop("optimizer", "sgd")
     schedule = options.pop("schedule", "constant")
+    clip = options.pop("clip_grad_norm", None)
     cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
     opt = cls(net.parameters(), lr=lr, **options)
     scheduler = (
@@ -53,6 +54,8 @@ def torch_fit(
             rows = torch.from_numpy(order[start : start + batch_size])
             opt.zero_grad()
             torch.nn.functional.cross_entropy(net(X_t[rows]), y_t[rows]).backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
             opt.step()
         if scheduler is not None:
             scheduler.step()
@@ -70,6 +73,7 @@ OPTIONS = [
     },
     {"optimizer": "adam", "betas": (0.8, 0.99), "eps": 1e-7, "weight_decay": 0.01},
     {"optimizer": "adamw", "weight_decay": 0.1, "schedule": "cosine"},
+    {"optimizer": "sgd", "momentum": 0.9, "clip_grad_norm": 0.05},  # the shared fit's clip
 ]
 
 
