@@ -152,26 +152,6 @@ def test_gradients_leave_parameters_and_their_grads_alone() -> None:
         np.testing.assert_array_equal(first[key], second[key])
 
 
-@pytest.mark.parametrize(
-    ("options", "fragment"),
-    [
-        ({"optimizer": "rmsprop"}, "rmsprop"),
-        ({"optimizer": "adam", "momentum": 0.9}, "momentum"),
-        ({"optimizer": "sgd", "betas": (0.9, 0.99)}, "betas"),
-        ({"nesterov": True}, "nesterov"),
-        ({"momentum": 1.5}, "momentum"),
-        ({"weight_decay": -1.0}, "weight_decay"),
-        ({"optimizer": "adamw", "eps": 0.0}, "eps"),
-        ({"schedule": "step"}, "step"),
-        ({"lr": 0.1}, "lr"),
-    ],
-)
-def test_bad_fit_options_are_value_errors(options: dict[str, Any], fragment: str) -> None:
-    X, y = data()
-    with pytest.raises(ValueError, match=fragment):
-        Network([4, 3], seed=0).fit(X, y, epochs=1, batch_size=4, learning_rate=0.1, **options)
-
-
 def test_recipes_are_complete() -> None:
     for dataset in ("mnist", "breast_cancer"):
         recipe = RECIPES[dataset]

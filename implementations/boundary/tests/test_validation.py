@@ -298,3 +298,50 @@ def state_with(**changes: Any) -> dict[str, Any]:
 def test_bad_state_dict(state: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check.check_state_dict(state, SHAPES, FLOAT32)
+
+
+def test_adamw_options_are_checked_where_an_implementation_offers_it() -> None:
+    with pytest.raises(ValueError, match=r"eps must be in \(0, inf\), got 0.0"):
+        check_fit_options({"optimizer": "adamw", "eps": 0.0}, ("sgd", "adam", "adamw"))
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamw'"):
+        check_fit_options({"optimizer": "adamw"})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_diverging_loss_stops_training_naming_epoch_batch_and_learning_rate(bad: float) -> None:
+    losses = iter([1.0, 0.5, bad, 0.1])
+    steps: list[int] = []
+    with pytest.raises(
+        FloatingPointError, match=r"diverged at epoch 2, batch 1: the loss is .*learning_rate.*0\.5"
+    ):
+        train(
+            lambda rows: next(losses),
+            lambda: steps.append(1),
+            n_rows=4,
+            epochs=3,
+            batch_size=2,
+            learning_rate=0.5,
+            schedule="constant",
+            shuffle=False,
+            rng=shuffle_rng(0),
+            set_learning_rate=lambda lr: None,
+            parameters=list,
+        )
+    assert len(steps) == 2  # the diverged batch is never stepped
+
+
+def test_parameters_that_overflow_stop_training_too() -> None:
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 2: the parameters are no longer"):
+        train(
+            lambda rows: 1.0,
+            lambda: None,
+            n_rows=4,
+            epochs=1,
+            batch_size=2,
+            learning_rate=0.1,
+            schedule="constant",
+            shuffle=False,
+            rng=shuffle_rng(0),
+            set_learning_rate=lambda lr: None,
+            parameters=lambda: [np.array([1.0, np.inf])],
+        )
