@@ -42,7 +42,9 @@ class Network(GradientClassifier):
     MLP, a spec may also use the image layers of ``supported_layers``.
 
     The constructor's arguments are those of every implementation, see
-    :class:`fromscratch.boundary.model.Classifier`.
+    :class:`fromscratch.boundary.model.Classifier`; ``fit`` is the shared one
+    (:class:`fromscratch.boundary.fit.GradientFit`), whose ``optimizer`` may also be
+    ``"adamw"`` here.
     """
 
     activation: type[nn.Module]
@@ -83,9 +85,7 @@ class Network(GradientClassifier):
         return list(self.net.parameters())
 
     def train_mode(self, training: bool) -> None:
-        """The shared ``fit`` (:class:`fromscratch.boundary.fit.GradientFit`) trains with the
-        network in training mode, as a torch training loop does; ``optimizer`` may also be
-        ``"adamw"``."""
+        """``net.train()`` for the batches of the shared ``fit``, ``net.eval()`` after."""
         self.net.train(training)
 
     # ------------------------------------------------------------- the Model protocol
