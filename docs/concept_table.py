@@ -341,8 +341,8 @@ The loop is one function shared by every implementation, `fromscratch.boundary.l
 (shuffle, batch, backward, check, step, callback), which is what lets the conformance
 suite train every implementation with the same recipe. What `backward` is differs:
 `matrix` and `loops` run their own hand-written backprop; `autograd` is what a torch user
-writes (`zero_grad`, `loss.backward()`); `evolution` asks its strategy for one
-generation per batch.
+writes (`zero_grad`, `loss.backward()`, and `model.train()` for the batches); `evolution`
+asks its strategy for one generation per batch.
 """,
         code={
             "matrix": code(
@@ -353,7 +353,11 @@ generation per batch.
                 "fromscratch.loops.network:Network.backward",
                 "fromscratch.boundary.loop:train",
             ),
-            "autograd": code("fromscratch.autograd.model:Network.fit"),
+            "autograd": code(
+                "fromscratch.autograd.model:Network.backward",
+                "fromscratch.autograd.model:Network.train_mode",
+                "fromscratch.boundary.loop:train",
+            ),
             "evolution": code("fromscratch.evolution.network:Network.fit"),
         },
     ),

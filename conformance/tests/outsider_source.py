@@ -99,6 +99,10 @@ class MLP:
             raise ValueError(f"unknown dtype {dtype!r}; use 'float32' or 'float64'")
         if loss == "bce" and layers[-1] != 1:
             raise ValueError(f"loss 'bce' needs layers[-1] == 1 output, got {layers[-1]}")
+        if loss != "bce" and layers[-1] < 2:
+            raise ValueError(f"loss {loss!r} needs layers[-1] >= 2 outputs, got {layers[-1]}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"seed must be an int >= 0, got {seed!r}")
         self.layers, self.activation, self.loss_name = list(layers), activation, loss
         self.seed, self.dtype = seed, np.dtype(dtype)
         self.k = 2 if loss == "bce" else layers[-1]
@@ -193,6 +197,8 @@ class MLP:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
         if not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate}")
+        if callback is not None and not callable(callback):
+            raise ValueError(f"callback must be callable(epoch, metrics), got {callback!r}")
         X, y = self._X(X), self._y(y, len(X))
         rng = np.random.default_rng(self.seed)
         step = Optimizer(self.state_dict(), **settings)
@@ -260,7 +266,12 @@ class MLP:
         if len(bad):
             row, col = bad[0]
             raise ValueError(f"X[{row}, {col}] = {X[row, col]}: every entry must be finite")
-        return X.astype(self.dtype)
+        with np.errstate(over="ignore"):
+            cast = X.astype(self.dtype)
+        if len(bad := np.argwhere(~np.isfinite(cast))):
+            row, col = bad[0]
+            raise ValueError(f"X[{row}, {col}] = {X[row, col]} overflows {self.dtype}")
+        return cast
 
     def _y(self, y: Array, n: int) -> NDArray[np.int64]:
         y = np.asarray(y)

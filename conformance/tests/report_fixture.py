@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from fromscratch.boundary.recipes import LENET5
+from fromscratch.conformance import watch
+
 IMPLEMENTATIONS = ("alpha", "beta")
 NEW_CHECK = "brand_new_check"
 NEW_FIELD = "worst_parameter_key"
@@ -152,6 +155,18 @@ def _summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return summary
 
 
+def _cnn_training(impl: str, seed: int) -> dict[str, Any]:
+    """A second recipe on MNIST, a spec that opens with ``Unflatten``: its tiles are what
+    :func:`~fromscratch.conformance.watch.first_layer_tiles` finds, the first Conv2d's."""
+    record = _training(impl, "mnist", 10, seed)
+    rng = np.random.default_rng(seed)
+    state = {"1.weight": rng.normal(size=(6, 1, 5, 5)), "1.bias": rng.normal(size=6)}
+    record["recipe"] = record["case"] = "mnist_cnn"
+    record["weights"] = f"weights/{impl}-mnist_cnn.safetensors"
+    record["first_layer"] = watch.first_layer_tiles(state, (28, 28), LENET5)
+    return record
+
+
 def results(*, quick: bool = False, bench: bool = True) -> dict[str, Any]:
     rows = measurements()
     alpha, beta = IMPLEMENTATIONS
@@ -214,6 +229,7 @@ def results(*, quick: bool = False, bench: bool = True) -> dict[str, Any]:
         "trainings": [
             _training(alpha, "mnist", 10, 1),
             _training(beta, "mnist", 10, 2),
+            _cnn_training(alpha, 5),
             _training(alpha, "breast_cancer", 2, 3),
             _training(beta, "breast_cancer", 2, 4),
         ],

@@ -66,6 +66,21 @@ def test_every_section_figure_and_implementation_is_on_both_pages(full: Rendered
         assert f"fig-weights-{impl}-mnist" in html
 
 
+def test_two_recipes_on_one_data_set_each_get_their_curve_and_their_tiles(full: Rendered):
+    """mnist has two recipes (mnist, mnist_cnn): the caption names each curve once, under its
+    recipe, and the CNN, whose spec opens with Unflatten, shows its first Conv2d's kernels."""
+    _, html, md = full
+    caption = "for the mnist recipe (alpha, beta) and the mnist_cnn recipe (alpha)."
+    assert caption in html
+    assert caption.replace("_", "\\_") in md  # Markdown escapes the underscore
+    for page in (html, md):
+        assert "for alpha, beta." in page  # breast_cancer: one recipe, names only
+    assert 'id="fig-weights-alpha-mnist_cnn"' in html
+    assert "first 6 of 6 first-layer units of alpha" in html
+    tiles = next(t for t in report_fixture.results()["trainings"] if t.get("recipe"))
+    assert tiles["first_layer"]["shape"] == [5, 5]
+
+
 def test_a_new_check_and_a_new_details_field_show_up_unprompted(full: Rendered):
     _, html, md = full
     assert report_fixture.NEW_CHECK in section_text(html, "verdict")

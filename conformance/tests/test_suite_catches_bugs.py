@@ -245,6 +245,44 @@ def test_missing_validation_is_caught(real: Implementation):
     caught(checks.bad_input(mutant(real, SilentLoss), case), SilentLoss, "raised nothing")
 
 
+class ClipsX(Delegate):
+    """``predict`` clips X into float32's range instead of refusing what overflows it."""
+
+    def predict(self, X: NDArray[Any]) -> Any:
+        return super().predict(np.clip(np.asarray(X, dtype=np.float64), -1e30, 1e30))
+
+
+class ZeroesNaNInLoss(Delegate):
+    """``loss`` reads a NaN in X as 0 instead of refusing it."""
+
+    def loss(self, X: NDArray[Any], y: NDArray[Any]) -> float:
+        return super().loss(np.nan_to_num(np.asarray(X, dtype=np.float64)), y)
+
+
+class IgnoresBadState(Delegate):
+    """``load_state_dict`` ignores what is not a mapping instead of refusing it."""
+
+    def load_state_dict(self, state: Any) -> None:
+        if isinstance(state, dict):
+            super().load_state_dict(state)
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("X overflows float32", ClipsX),
+        ("X NaN in loss", ZeroesNaNInLoss),
+        ("state not a mapping", IgnoresBadState),
+    ],
+)
+def test_the_moved_bad_input_cases_catch_what_they_name(
+    real: Implementation, name: str, cls: type[Delegate]
+):
+    case = next(c for c in checks.bad_inputs() if c.name == name)
+    passes(checks.bad_input(real, case))
+    caught(checks.bad_input(mutant(real, cls), case), cls, "raised nothing")
+
+
 class TerseErrors(Delegate):
     """Every ``ValueError`` of ``predict`` replaced by one that says only "bad input"."""
 

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fromscratch.boundary.optim import Parameter
-from fromscratch.boundary.sequence import SequenceModel, clip_grad_norm
+from fromscratch.boundary.optim import Parameter, clip_grad_norm
+from fromscratch.boundary.sequence import SequenceModel
 from fromscratch.boundary.tokens import Tokens
 from fromscratch.boundary.types import Array
 

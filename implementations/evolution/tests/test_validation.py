@@ -2,7 +2,7 @@
 
 The checks every implementation shares (constructor, X, y, state dicts, ``fit``'s
 required arguments) are proved for every implementation by the conformance ``bad_input``
-checks, and message by message by matrix's ``test_validation.py`` on the same shared code.
+checks, and message by message by the boundary's own ``tests/test_validation.py``.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary.recipes import LENET5
 from fromscratch.conformance.text import LSTM_LAYERS, TRANSFORMER_LAYERS
 
 LAYERS: Final = [784, 128, 64, 10]
@@ -49,22 +50,9 @@ BATCH_SIZE: Final = 128
 LEARNING_RATE: Final = 0.1
 SEED: Final = 0
 
-LENET: Final = [
-    "Unflatten(1, (1, 28, 28))",
-    "Conv2d(1, 6, 5, padding=2)",
-    "ReLU()",
-    "MaxPool2d(2)",
-    "Conv2d(6, 16, 5)",
-    "ReLU()",
-    "MaxPool2d(2)",
-    "Flatten()",
-    "Linear(400, 120)",
-    "ReLU()",
-    "Linear(120, 84)",
-    "ReLU()",
-    "Linear(84, 10)",
-]
-"""The LeNet-5 of the CNN bench, as the architecture spec (``docs/protocol.md``)."""
+LENET: Final = LENET5
+"""The LeNet-5 of the CNN bench and of the ``mnist_cnn`` recipes, as the architecture spec
+(``docs/protocol.md``)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from fromscratch.boundary.recipes import LENET5
 from fromscratch.conformance import reference
 from fromscratch.conformance.registry import Implementation, shadowing_checkout
 from fromscratch.conformance.tolerances import (
@@ -561,6 +562,11 @@ def bad_inputs() -> list[BadInput]:
             (X_, _says("its shape", "shape", "2-D", "2d", "ndim", "dimension")),
         ),
         BadInput(
+            "X 3-D",
+            lambda b: _small(b).predict(X[None]),
+            (X_, _says("its shape", "shape", "2-D", "2d", "3-D", "ndim", "dimension")),
+        ),
+        BadInput(
             "X wrong width",
             lambda b: _small(b).predict(X[:, :3]),
             (X_, _says("the expected width", "4"), _says("the width it got", "3")),
@@ -584,6 +590,21 @@ def bad_inputs() -> list[BadInput]:
             "X strings",
             lambda b: _small(b).predict(X.astype(str)),
             (X_, _says("its dtype", "dtype", "numeric", "number", "float", "real")),
+        ),
+        BadInput(
+            "X booleans",
+            lambda b: _small(b).predict(X > 0),
+            (X_, _says("its dtype", "dtype", "bool")),
+        ),
+        BadInput(
+            "X overflows float32",
+            lambda b: _small(b, dtype="float32").predict(_with(X, (2, 1), 1e300)),
+            (X_, _says("the value", "1e+300", "overflow", "float32"), _says("the row", "2")),
+        ),
+        BadInput(
+            "X NaN in loss",
+            lambda b: _small(b).loss(_with(X, (4, 3), np.nan), y),
+            (X_, _says("the NaN", "nan", "finite"), _says("the row", "4")),
         ),
         BadInput(
             "label too large",
@@ -618,6 +639,11 @@ def bad_inputs() -> list[BadInput]:
             (y_, _says("its shape", "shape", "1-D", "1d", "ndim", "dimension")),
         ),
         BadInput(
+            "y booleans",
+            lambda b: _small(b).loss(X, y > 0),
+            (y_, _says("that labels are integers", "int", "dtype", "bool")),
+        ),
+        BadInput(
             "unknown activation",
             lambda b: _small(b, activation="swish"),
             (_says("the name it got", "swish"),),
@@ -631,11 +657,31 @@ def bad_inputs() -> list[BadInput]:
             (_says("the name it got", "float16"),),
         ),
         BadInput(
+            "seed negative",
+            lambda b: _small(b, seed=-1),
+            (_arg("seed"), _says("the value it got", "-1")),
+        ),
+        BadInput(
             "bce with 3 outputs",
             lambda b: _small(b, loss="bce"),
             (_says("the loss", "bce"), _says("that it needs 1 output", "1")),
         ),
+        BadInput(
+            "cross_entropy with 1 output",
+            lambda b: b([N_FEATURES, 1], loss="cross_entropy", seed=0),
+            (_says("the output size", "1"), _says("that it needs 2", "2")),
+        ),
         BadInput("one layer size", lambda b: b([N_FEATURES], seed=0), (_arg("layers"),)),
+        BadInput(
+            "layer size 0",
+            lambda b: b([N_FEATURES, 0, 3], seed=0),
+            (_arg("layers"), _says("the size it got", "0")),
+        ),
+        BadInput(
+            "layers a string",
+            lambda b: b("4,5,3", seed=0),
+            (_arg("layers"),),
+        ),
         BadInput(
             "state missing key",
             _state_edit(lambda s: s.pop("2.bias")),
@@ -666,8 +712,20 @@ def bad_inputs() -> list[BadInput]:
             _state_edit(lambda s: s["2.weight"].__setitem__((0, 0), np.nan)),
             (key(("2.weight",)), _says("the NaN", "nan", "finite")),
         ),
+        BadInput(
+            "state inf",
+            _state_edit(lambda s: s["0.weight"].__setitem__((1, 2), np.inf)),
+            (key(("0.weight",)), _says("the inf", "inf", "finite")),
+        ),
+        BadInput(
+            "state not a mapping",
+            lambda b: _small(b).load_state_dict([1, 2]),
+            (_says("the argument", "state", "mapping", "dict"),),
+        ),
         BadInput("epochs 0", _fit(epochs=0), (_arg("epochs"),)),
+        BadInput("epochs 2.0", _fit(epochs=2.0), (_arg("epochs"), _says("the value", "2.0"))),
         BadInput("batch_size 0", _fit(batch_size=0), (_arg("batch_size"),)),
+        BadInput("batch_size None", _fit(batch_size=None), (_arg("batch_size"),)),
         BadInput(
             "learning_rate negative",
             _fit(learning_rate=-0.1),
@@ -678,6 +736,12 @@ def bad_inputs() -> list[BadInput]:
             _fit(learning_rate=math.nan),
             (_arg("learning_rate"),),
         ),
+        BadInput(
+            "learning_rate inf",
+            _fit(learning_rate=math.inf),
+            (_arg("learning_rate"),),
+        ),
+        BadInput("callback not callable", _fit(callback=3), (_arg("callback"),)),
         BadInput("unknown fit option", _fit(lr=0.1), (_says("the unknown option", "lr"),)),
     ]
 
@@ -1042,9 +1106,9 @@ def digits_case(batch_size: int = 16) -> DigitsCase:
     return DigitsCase("relu", "cross_entropy", DIGITS_NET, batch_size, "digits-1x8x8")
 
 
-LENET_SPEC: Final = _image_net(
-    1, 28, 28, ["Conv2d(1, 6, 5, padding=2)", "ReLU()", "MaxPool2d(2)", "Conv2d(6, 16, 5)"]
-)
+LENET_SPEC: Final = _image_net(1, 28, 28, LENET5[1:5])
+"""LeNet-5's first block and second convolution on MNIST's 1 x 28 x 28 images, then a
+``Linear`` to 3 outputs: its state-dict keys and shapes, cheaply (no dense tail to train)."""
 
 
 MAXPOOL_TIE_CASE: Final = Case(

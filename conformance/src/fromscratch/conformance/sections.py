@@ -226,6 +226,18 @@ def _recipe(training: Mapping[str, Any]) -> str:
     return str(training.get("recipe") or training["dataset"])
 
 
+def _curves_named(runs: Sequence[Mapping[str, Any]]) -> str:
+    """Each curve once: ``"matrix, loops"``, or by recipe where a data set has several,
+    ``"the mnist recipe (matrix, loops) and the mnist_cnn recipe (matrix)"``."""
+    by_recipe: dict[str, list[str]] = {}
+    for run in runs:
+        by_recipe.setdefault(_recipe(run), []).append(str(run["implementation"]))
+    if len(by_recipe) == 1:
+        return ", ".join(next(iter(by_recipe.values())))
+    named = [f"the {recipe} recipe ({', '.join(impls)})" for recipe, impls in by_recipe.items()]
+    return ", ".join(named[:-1]) + f" and {named[-1]}"
+
+
 def _label(results: Mapping[str, Any]) -> str:
     return "QUICK: CI subsets" if results["quick"] else ""
 
@@ -326,7 +338,7 @@ def curves(results: Mapping[str, Any], draw: dict[str, bytes]) -> list[Block]:
             continue
         name = f"curves-{dataset}"
         draw[name] = figures.learning_curves(runs, f"Learning curves on {dataset}", _label(results))
-        impls = ", ".join(figures.run_label(t) for t in runs)
+        impls = _curves_named(runs)
         blocks.append(
             Figure(
                 name,

@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from fromscratch.boundary import spec
 from fromscratch.conformance import metrics, weights
 from fromscratch.conformance.checks import Measurement
 
@@ -104,7 +105,7 @@ class Watch:
             record["weights"] = name
         shape = IMAGE_SHAPES.get(self.dataset)
         if shape is not None:
-            record["first_layer"] = first_layer_tiles(state, shape)
+            record["first_layer"] = first_layer_tiles(state, shape, model_kwargs.get("layers"))
             record["misclassified"] = most_confident_mistakes(
                 self.X_test, self.y_test, proba, predicted, shape
             )
@@ -112,17 +113,31 @@ class Watch:
 
 
 def first_layer_tiles(
-    state: Mapping[str, NDArray[Any]], shape: tuple[int, int]
+    state: Mapping[str, NDArray[Any]], shape: tuple[int, int], layers: Any = None
 ) -> dict[str, Any] | None:
-    """The rows of ``0.weight`` (one per first-layer unit) as images, each scaled so its
-    largest absolute weight is 127, rounded to integers."""
-    W = np.asarray(state.get("0.weight"), dtype=np.float64)
+    """The weights of the first ``Linear`` or ``Conv2d`` of ``layers`` (sizes: ``0.weight``;
+    a spec: whichever entry comes first, after an ``Unflatten`` say) as images, each scaled
+    so its largest absolute weight is 127, rounded to integers. A ``Linear`` on the pixels
+    gives one image of ``shape`` per unit; a one-channel ``Conv2d`` one kernel per filter."""
+    W = np.asarray(state.get(f"{_first_weighted(layers)}.weight"), dtype=np.float64)
+    if W.ndim == 4 and W.shape[1] == 1:  # (filters, 1, kh, kw): each kernel is an image
+        shape = (W.shape[2], W.shape[3])
+        W = W.reshape(W.shape[0], -1)
     if W.ndim != 2 or W.shape[1] != shape[0] * shape[1]:
         return None
     rows = W[:TILES]
     scale = np.max(np.abs(rows), axis=1, keepdims=True)
     tiles = np.rint(127 * rows / np.where(scale > 0, scale, 1.0)).astype(np.int64)
     return {"shape": list(shape), "total_units": int(W.shape[0]), "tiles": tiles.tolist()}
+
+
+def _first_weighted(layers: Any) -> int:
+    """The ``nn.Sequential`` index of the first ``Linear`` or ``Conv2d``: 0 for sizes."""
+    if layers and all(isinstance(entry, str) for entry in layers):
+        for i, entry in enumerate(layers):
+            if spec.parse(entry).name in ("Linear", "Conv2d"):
+                return i
+    return 0
 
 
 def most_confident_mistakes(

@@ -13,12 +13,13 @@ Read it top to bottom, one idea per module:
   (its checks, training loop and update rules are shared: :mod:`fromscratch.boundary`);
 * :mod:`~fromscratch.autograd.sequence` -- :class:`SequenceNetwork`, the same for text.
 
-``RECIPES`` holds the hyper-parameters the conformance suite trains with.
+``RECIPES`` holds the hyper-parameters the conformance suite trains with, per data set
+(shared with other implementations: :mod:`fromscratch.boundary.recipes`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from fromscratch.boundary import recipes
 
 from . import nn, ops, optim
 from .init import (
@@ -62,75 +63,11 @@ from .tensor import Tensor, bool_, float32, float64, int64, is_grad_enabled, no_
 
 clip = clamp
 
-RECIPES: dict[str, dict[str, dict[str, Any]]] = {
-    "mnist": {
-        "model": {
-            "layers": [784, 256, 128, 10],
-            "activation": "relu",
-            "loss": "cross_entropy",
-            "seed": 0,
-            "dtype": "float32",
-        },
-        "fit": {
-            "epochs": 20,
-            "batch_size": 128,
-            "learning_rate": 0.05,
-            "optimizer": "sgd",
-            "momentum": 0.9,
-            "nesterov": True,
-            "schedule": "cosine",
-        },
-    },
-    "breast_cancer": {
-        "model": {
-            "layers": [30, 16, 2],
-            "activation": "relu",
-            "loss": "cross_entropy",
-            "seed": 0,
-            "dtype": "float64",
-        },
-        "fit": {
-            "epochs": 100,
-            "batch_size": 32,
-            "learning_rate": 0.001,
-            "optimizer": "adam",
-            "weight_decay": 0.01,
-        },
-    },
-    # LeNet-5 with ReLU and max pooling (issue 13), on MNIST as 1 x 28 x 28 images.
-    "mnist_cnn": {
-        "model": {
-            "layers": [
-                "Unflatten(1, (1, 28, 28))",
-                "Conv2d(1, 6, 5, padding=2)",
-                "ReLU()",
-                "MaxPool2d(2)",
-                "Conv2d(6, 16, 5)",
-                "ReLU()",
-                "MaxPool2d(2)",
-                "Flatten()",
-                "Linear(400, 120)",
-                "ReLU()",
-                "Linear(120, 84)",
-                "ReLU()",
-                "Linear(84, 10)",
-            ],
-            "activation": "relu",
-            "loss": "cross_entropy",
-            "seed": 0,
-            "dtype": "float32",
-        },
-        "fit": {
-            "epochs": 10,
-            "batch_size": 64,
-            "learning_rate": 0.05,
-            "optimizer": "sgd",
-            "momentum": 0.9,
-            "nesterov": True,
-            "schedule": "cosine",
-        },
-    },
-}
+RECIPES = recipes.compose(
+    mnist=recipes.MNIST_MLP,
+    breast_cancer=recipes.BREAST_CANCER_MLP,
+    mnist_cnn=recipes.MNIST_LENET5,
+)
 """Constructor and ``fit`` arguments per data set: ``{"model": {...}, "fit": {...}}``."""
 
 __all__ = [

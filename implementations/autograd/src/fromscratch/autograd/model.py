@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from fromscratch.boundary import validation as check
 from fromscratch.boundary.model import GradientClassifier
-from fromscratch.boundary.types import BatchCallback, Callback, Labels
+from fromscratch.boundary.types import Labels
 
 from . import architecture, nn, optim
 from .nn import functional as F
@@ -42,7 +42,9 @@ class Network(GradientClassifier):
     MLP, a spec may also use the image layers of ``supported_layers``.
 
     The constructor's arguments are those of every implementation, see
-    :class:`fromscratch.boundary.model.Classifier`.
+    :class:`fromscratch.boundary.model.Classifier`; ``fit`` is the shared one
+    (:class:`fromscratch.boundary.fit.GradientFit`), whose ``optimizer`` may also be
+    ``"adamw"`` here.
     """
 
     activation: type[nn.Module]
@@ -82,36 +84,9 @@ class Network(GradientClassifier):
         """The tensors the optimizer updates: every layer's weight and bias."""
         return list(self.net.parameters())
 
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        *,
-        epochs: int,
-        batch_size: int,
-        learning_rate: float,
-        callback: Callback | None = None,
-        batch_callback: BatchCallback | None = None,
-        **options: Any,
-    ) -> Network:
-        """The shared ``fit`` (see :class:`fromscratch.boundary.model.GradientClassifier`),
-        with the network in training mode meanwhile, as in a torch training loop.
-        ``optimizer`` may also be ``"adamw"``."""
-        self.net.train()
-        try:
-            super().fit(
-                X,
-                y,
-                epochs=epochs,
-                batch_size=batch_size,
-                learning_rate=learning_rate,
-                callback=callback,
-                batch_callback=batch_callback,
-                **options,
-            )
-        finally:
-            self.net.eval()
-        return self
+    def train_mode(self, training: bool) -> None:
+        """``net.train()`` for the batches of the shared ``fit``, ``net.eval()`` after."""
+        self.net.train(training)
 
     # ------------------------------------------------------------- the Model protocol
 

@@ -7,10 +7,18 @@ Everything around that is the same in all of them and lives here, once:
   helpers and messages;
 * :mod:`~fromscratch.boundary.options`: ``fit``'s options and the optimizer factory;
 * :mod:`~fromscratch.boundary.optim`: ``SGD``, ``Adam``, ``AdamW`` in torch's shape, which
-  read the gradient stored next to each parameter, and the cosine schedule;
+  read the gradient stored next to each parameter, the cosine schedule and gradient
+  clipping;
 * :mod:`~fromscratch.boundary.loop`: the epoch/batch loop with divergence handling and
   callbacks;
-* :mod:`~fromscratch.boundary.model`: ``predict`` from ``predict_proba``, and ``__repr__``;
+* :mod:`~fromscratch.boundary.fit`: ``fit``, once, for every model trained by gradients;
+* :mod:`~fromscratch.boundary.model`: the constructor's checks, ``predict`` from
+  ``predict_proba``, and ``__repr__``;
+* :mod:`~fromscratch.boundary.sequence`: the same for next-token models;
+* :mod:`~fromscratch.boundary.spec`: the architecture spec, parsed and bound to torch's
+  argument names;
+* :mod:`~fromscratch.boundary.recipes`: the training recipes several implementations share,
+  and the LeNet-5 spec;
 * :mod:`~fromscratch.boundary.types`: the ``Array``/``Labels``/... aliases.
 
 It depends on NumPy alone, and it never imports an implementation.

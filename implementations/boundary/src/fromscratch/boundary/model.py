@@ -1,6 +1,6 @@
 """What a model of the protocol offers beyond its math: the constructor's checks,
-``fit`` for a model trained by gradients, ``predict`` from ``predict_proba``, and a
-``__repr__`` that reads like the call that built it.
+``fit`` for a model trained by gradients (:mod:`fromscratch.boundary.fit`), ``predict``
+from ``predict_proba``, and a ``__repr__`` that reads like the call that built it.
 
 An implementation subclasses :class:`GradientClassifier` (or :class:`Classifier`, for a
 model trained without gradients) and writes its subject: ``forward``, ``backward`` (the
@@ -10,7 +10,7 @@ and ``parameters`` (what the optimizer steps).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,10 +18,9 @@ from numpy.typing import NDArray
 
 from . import spec as architecture
 from . import validation as check
-from .loop import shuffle_rng, train
-from .optim import Optimizer, set_learning_rate
-from .options import OPTIMIZERS, check_fit_options, make_optimizer
-from .types import DTYPES, Array, BatchCallback, Callback, Labels
+from .fit import GradientFit
+from .loop import shuffle_rng
+from .types import DTYPES, Array, Labels
 
 
 class Classifier:
@@ -170,94 +169,15 @@ class Classifier:
         )
 
 
-class GradientClassifier(Classifier):
-    """A classifier trained by mini-batch gradient descent: :meth:`fit` is written here,
-    once, around the subclass's ``backward`` and ``parameters``.
-
-    ``optimizers`` names the optimizers ``fit(optimizer=...)`` accepts and the classes
-    that implement them.
-    """
-
-    optimizers: Mapping[str, Callable[..., Optimizer]] = {
-        name: OPTIMIZERS[name] for name in ("sgd", "adam")
-    }
+class GradientClassifier(Classifier, GradientFit):
+    """A classifier trained by mini-batch gradient descent: ``fit`` is the shared one
+    (:class:`~fromscratch.boundary.fit.GradientFit`), around the subclass's ``backward``
+    and ``parameters``."""
 
     def backward(self, X: Array, y: Labels) -> float:
         raise NotImplementedError
 
-    def parameters(self) -> Iterable[Any]:
-        raise NotImplementedError
-
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        *,
-        epochs: int,
-        batch_size: int,
-        learning_rate: float,
-        callback: Callback | None = None,
-        batch_callback: BatchCallback | None = None,
-        **options: Any,
-    ) -> Any:
-        r"""Train by mini-batch gradient descent; return ``self``.
-
-        Each epoch shuffles the rows (unless ``shuffle=False``), then for each batch of
-        ``batch_size`` rows (the last one may be smaller) runs ``backward`` and one
-        optimizer step.
-
-        Options
-        -------
-        optimizer
-            ``"sgd"`` (default), ``"adam"`` (and ``"adamw"`` where ``optimizers`` has it),
-            updating exactly like ``torch.optim``'s.
-        momentum, nesterov
-            SGD only: momentum in [0, 1) (default 0), Nesterov's variant (default False).
-        betas, eps
-            The Adams only: default ``(0.9, 0.999)`` and ``1e-8``.
-        weight_decay
-            L2 penalty added to the gradient (AdamW: decoupled, default 0.01; else 0).
-        schedule
-            ``"constant"`` (default) or ``"cosine"`` annealing of the learning rate per
-            epoch, see :mod:`fromscratch.boundary.optim`.
-        shuffle
-            ``True`` (default) shuffles the rows each epoch; ``False`` keeps their order,
-            so the batches are rows ``[0, batch_size)``, ``[batch_size, 2 batch_size)``, ...
-            in every epoch: how the conformance suite replays torch's training step for step.
-
-        ``callback(epoch, metrics)`` runs after each epoch (counting from 1) with
-        ``metrics = {"loss": mean batch loss, "learning_rate": rate used}``;
-        ``batch_callback(epoch, batch, loss)`` after each mini-batch step.
-
-        Raises
-        ------
-        ValueError
-            Bad data or hyper-parameters.
-        FloatingPointError
-            The loss or the parameters stopped being finite (usually a learning rate too
-            high).
-        """
-        epochs, batch_size, learning_rate = check.check_fit_arguments(
-            epochs, batch_size, learning_rate, callback, batch_callback
-        )
-        config = check_fit_options(options, tuple(self.optimizers))
+    def check_data(self, X: object, y: object) -> tuple[Array, Labels]:
+        """``X`` checked against the input width, ``y`` against the classes."""
         X = self.check_X(X)
-        y = self.check_y(y, len(X))
-        params = list(self.parameters())
-        optimizer = make_optimizer(params, learning_rate, config, self.optimizers)
-        train(
-            lambda rows: self.backward(np.take(X, rows, axis=0), y[rows]),
-            optimizer.step,
-            n_rows=len(X),
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            schedule=config.schedule,
-            shuffle=config.shuffle,
-            rng=self.shuffle_rng,
-            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
-            parameters=lambda: (p.data for p in params),
-            callback=callback,
-            batch_callback=batch_callback,
-        )
-        return self
+        return X, self.check_y(y, len(X))

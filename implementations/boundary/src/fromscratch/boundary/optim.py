@@ -49,6 +49,9 @@ an attribute beside it, named after it: ``W`` and ``dL_dW``, ``b`` and ``dL_db``
     layer.backward(dL_dz)   # stores layer.dL_dW and layer.dL_db
     optimizer.step()        # reads them, updates layer.W and layer.b in place
 
+**Gradient clipping** (:func:`clip_grad_norm`, torch's ``clip_grad_norm_``) scales all
+gradients together, before a step, so that their joint norm is at most a bound.
+
 Hyper-parameters are Python floats: NumPy lets a Python float multiply a float32 array
 without promoting it to float64, where a ``np.float64`` scalar would not.
 """
@@ -56,7 +59,7 @@ without promoting it to float64, where a ``np.float64`` scalar would not.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -274,3 +277,16 @@ def set_learning_rate(optimizer: Optimizer, lr: float) -> None:
     """Give every parameter group the rate ``lr``, as a torch scheduler does."""
     for group in optimizer.param_groups:
         group["lr"] = float(lr)
+
+
+def clip_grad_norm(grads: Sequence[Array | None], max_norm: float) -> float:
+    r"""torch's ``clip_grad_norm_``, in place: scale every gradient by
+    :math:`\min(1, \text{max\_norm} / (\lVert g \rVert + 10^{-6}))`, the norm taken over all
+    of them together. Returns that norm."""
+    present = [g for g in grads if g is not None]
+    total = math.sqrt(math.fsum(float(np.sum(g * g)) for g in present))
+    scale = max_norm / (total + 1e-6)
+    if scale < 1:
+        for g in present:
+            g *= scale
+    return total

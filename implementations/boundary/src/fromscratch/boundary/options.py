@@ -3,8 +3,9 @@ they describe.
 
 ``fit(X, y, epochs=..., batch_size=..., learning_rate=..., **options)`` takes the same
 options in every implementation trained by a gradient: ``optimizer``, ``momentum``,
-``nesterov``, ``weight_decay``, ``betas``, ``eps``, ``schedule`` and ``shuffle``. They are
-checked here once, and :func:`make_optimizer` turns them into an optimizer.
+``nesterov``, ``weight_decay``, ``betas``, ``eps``, ``schedule``, ``shuffle`` and
+``clip_grad_norm``. They are checked here once, and :func:`make_optimizer` turns them into
+an optimizer.
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ class FitOptions:
     eps: float = 1e-8
     schedule: str = "constant"
     shuffle: bool = True
+    clip_grad_norm: float | None = None
 
 
 _SGD_ONLY = ("momentum", "nesterov")
 _ADAM_ONLY = ("betas", "eps")
-FIT_OPTIONS = ("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY, "schedule", "shuffle")
+FIT_OPTIONS = (
+    *("optimizer", *_SGD_ONLY, "weight_decay", *_ADAM_ONLY),
+    *("schedule", "shuffle", "clip_grad_norm"),
+)
 
 
 def check_fit_options(
@@ -86,6 +91,9 @@ def check_fit_options(
     schedule = options.get("schedule", "constant")
     schedule = check_choice("schedule", "constant" if schedule is None else schedule, SCHEDULES)
     shuffle = check_bool("shuffle", options.get("shuffle", True))
+    clip = options.get("clip_grad_norm")
+    if clip is not None:
+        clip = check_float("clip_grad_norm", clip, low=0, low_inclusive=False)
     return FitOptions(
         optimizer=optimizer,
         momentum=momentum,
@@ -95,6 +103,7 @@ def check_fit_options(
         eps=eps,
         schedule=schedule,
         shuffle=shuffle,
+        clip_grad_norm=clip,
     )
 
 

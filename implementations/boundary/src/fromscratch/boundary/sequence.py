@@ -20,14 +20,13 @@ An implementation subclasses :class:`SequenceModel` and writes only its subject:
 * ``named_parameters()``: ``(torch key, parameter)`` pairs in state-dict order.
 
 Everything else is here, once: the constructor's checks and the spec's parsing, ``fit``
-(:func:`~fromscratch.boundary.loop.train` with the shared optimizers and
-``clip_grad_norm``), ``loss``, ``predict``, ``gradients``, ``sample``, the state dict and
-``__repr__``.
+(the classifiers' own, :class:`~fromscratch.boundary.fit.GradientFit`, whose
+``clip_grad_norm`` option recurrent nets need most), ``loss``, ``predict``, ``gradients``,
+``sample``, the state dict and ``__repr__``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -35,19 +34,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import validation as check
-from .loop import shuffle_rng, train
-from .optim import Optimizer, set_learning_rate
-from .options import OPTIMIZERS, check_fit_options, make_optimizer
+from .fit import GradientFit
+from .loop import shuffle_rng
+from .optim import Optimizer
+from .options import OPTIMIZERS
 from .spec import LayerSpec, parse
 from .tokens import Tokens, check_tokens, sample
-from .types import DTYPES, Array, BatchCallback, Callback
+from .types import DTYPES, Array
 
 EXAMPLE = "['Embedding(65, 128)', 'LSTM(128, 256, batch_first=True)', 'Linear(256, 65)']"
 SEQUENCE_WISE = frozenset({"RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer"})
 """Entries that read a whole sequence: here always (n, T, features), so batch_first=True."""
 
 
-class SequenceModel:
+class SequenceModel(GradientFit):
     """The protocol for text: ``SequenceNetwork(layers, *, loss="cross_entropy", seed=0,
     dtype="float32")``.
 
@@ -135,58 +135,14 @@ class SequenceModel:
 
     # ------------------------------------------------------------------------- fit
 
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        *,
-        epochs: int,
-        batch_size: int,
-        learning_rate: float,
-        callback: Callback | None = None,
-        batch_callback: BatchCallback | None = None,
-        **options: Any,
-    ) -> Any:
-        """Mini-batches of windows (rows of X), each: ``backward``, one optimizer step.
+    def parameters(self) -> list[Any]:
+        """What the optimizer steps: the parameters of :meth:`named_parameters`, in order."""
+        return [p for _, p in self.named_parameters()]
 
-        The options are the MLP's (``optimizer``, ``momentum``, ``nesterov``, ``betas``,
-        ``eps``, ``weight_decay``, ``schedule``, ``shuffle``; see
-        :mod:`fromscratch.boundary.options`) and ``clip_grad_norm`` (a float: torch's
-        ``clip_grad_norm_`` before each step). The loop is the boundary's.
-        """
-        epochs, batch_size, learning_rate = check.check_fit_arguments(
-            epochs, batch_size, learning_rate, callback, batch_callback
-        )
-        clip = options.pop("clip_grad_norm", None)
-        if clip is not None:
-            clip = check.check_float("clip_grad_norm", clip, low=0, low_inclusive=False)
-        config = check_fit_options(options, tuple(self.optimizers))
+    def check_data(self, X: object, y: object) -> tuple[Tokens, Tokens]:
+        """``X`` as (n, T) ids of the vocabulary, ``y`` the same shape."""
         X = self.check_tokens(X)
-        y = self.check_tokens(y, X.shape, "y")
-        params = [p for _, p in self.named_parameters()]
-        optimizer = make_optimizer(params, learning_rate, config, self.optimizers)
-
-        def step() -> None:
-            if clip is not None:
-                clip_grad_norm([self.gradient(p) for p in params], clip)
-            optimizer.step()
-
-        train(
-            lambda rows: self.backward(X[rows], y[rows]),
-            step,
-            n_rows=len(X),
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            schedule=config.schedule,
-            shuffle=config.shuffle,
-            rng=self.shuffle_rng,
-            set_learning_rate=lambda lr: set_learning_rate(optimizer, lr),
-            parameters=lambda: (p.data for p in params),
-            callback=callback,
-            batch_callback=batch_callback,
-        )
-        return self
+        return X, self.check_tokens(y, X.shape, "y")
 
     # ------------------------------------------------------------------- inference
 
@@ -273,16 +229,3 @@ class SequenceModel:
         return (
             f"{type(self).__name__}({self.layers!r}, seed={self.seed}, dtype={self.dtype.name!r})"
         )
-
-
-def clip_grad_norm(grads: Sequence[Array | None], max_norm: float) -> float:
-    r"""torch's ``clip_grad_norm_``, in place: scale every gradient by
-    :math:`\min(1, \text{max\_norm} / (\lVert g \rVert + 10^{-6}))`, the norm taken over all
-    of them together. Returns that norm."""
-    present = [g for g in grads if g is not None]
-    total = math.sqrt(math.fsum(float(np.sum(g * g)) for g in present))
-    scale = max_norm / (total + 1e-6)
-    if scale < 1:
-        for g in present:
-            g *= scale
-    return total

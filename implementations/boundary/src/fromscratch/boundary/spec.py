@@ -75,6 +75,16 @@ SIGNATURES: Final[dict[str, tuple[tuple[str, Any], ...]]] = {
     "Unflatten": (("dim", REQUIRED), ("unflattened_size", REQUIRED)),
     "Dropout": (("p", 0.5),),
     "BatchNorm2d": (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1)),
+    "Embedding": (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED)),
+    "RNN": (
+        *(("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1)),
+        *(("nonlinearity", "tanh"), ("bias", True), ("batch_first", False)),
+        *(("dropout", 0.0), ("bidirectional", False)),
+    ),
+    "LSTM": (
+        *(("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1)),
+        *(("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)),
+    ),
 }
 PAIRS: Final = frozenset({"kernel_size", "stride", "padding"})
 """Arguments torch takes as an int or an (h, w) pair; :func:`bind` always gives the pair."""
@@ -175,7 +185,10 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_values(spec: LayerSpec, params: dict[str, Any], where: str) -> None:
-    positive = ("in_features", "out_features", "in_channels", "out_channels", "num_features")
+    positive = (
+        *("in_features", "out_features", "in_channels", "out_channels", "num_features"),
+        *("num_embeddings", "embedding_dim", "input_size", "hidden_size", "num_layers"),
+    )
     for name in positive:
         if name in params and not (_is_int(params[name]) and params[name] > 0):
             raise ValueError(f"{where}: {name} must be a positive int, got {params[name]!r}")

@@ -28,15 +28,6 @@ SUPPORTED_LAYERS: Final = frozenset(
 )
 """The ``torch.nn`` names a spec may use with ``matrix``."""
 
-LENET5: Final = [
-    "Unflatten(1, (1, 28, 28))",
-    *("Conv2d(1, 6, 5, padding=2)", "ReLU()", "MaxPool2d(2)"),  # 6 x 28 x 28 -> 6 x 14 x 14
-    *("Conv2d(6, 16, 5)", "ReLU()", "MaxPool2d(2)"),  # 16 x 10 x 10 -> 16 x 5 x 5
-    "Flatten()",
-    *("Linear(400, 120)", "ReLU()", "Linear(120, 84)", "ReLU()", "Linear(84, 10)"),
-]
-"""LeNet-5 (LeCun et al., 1998) with relu and max pooling, for 28 x 28 MNIST rows."""
-
 _ACTIVATION_NAMES: Final = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 
 

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from fromscratch.boundary.optim import Parameter
 from fromscratch.boundary.sequence import SequenceModel
-from fromscratch.boundary.spec import LayerSpec
+from fromscratch.boundary.spec import LayerSpec, bind
 from fromscratch.boundary.tokens import Tokens
 from fromscratch.boundary.types import Array
 
@@ -178,63 +178,17 @@ def layer_vjp(
     return outputs, dL_dx, grads
 
 
-# torch's constructor arguments for the entries above, in order, with torch's defaults;
-# `fixed` ones must keep their default here (no bias-free, bidirectional or dropout RNNs).
-_SIGNATURES: dict[str, tuple[tuple[str, Any], ...]] = {
-    "Embedding": (("num_embeddings", None), ("embedding_dim", None)),
-    "Linear": (("in_features", None), ("out_features", None), ("bias", True)),
-    "RNN": (
-        ("input_size", None),
-        ("hidden_size", None),
-        ("num_layers", 1),
-        ("nonlinearity", "tanh"),
-        ("bias", True),
-        ("batch_first", False),
-        ("dropout", 0.0),
-        ("bidirectional", False),
-    ),
-    "LSTM": (
-        ("input_size", None),
-        ("hidden_size", None),
-        ("num_layers", 1),
-        ("bias", True),
-        ("batch_first", False),
-        ("dropout", 0.0),
-        ("bidirectional", False),
-    ),
-}
+# Arguments that must keep torch's default here: no bias-free, bidirectional or dropout RNNs.
 _FIXED = {"bias": True, "dropout": 0.0, "bidirectional": False}
 
 
 def _bind(spec: LayerSpec, where: str) -> dict[str, Any]:
-    """Every argument of `spec` by torch's name; sizes must be positive ints."""
-    signature = _SIGNATURES[spec.name]
-    names = [name for name, _ in signature]
-    if len(spec.args) > len(names):
-        raise ValueError(
-            f"{where} = {spec}: {spec.name} takes at most {len(names)} "
-            f"positional arguments ({', '.join(names)})"
-        )
-    args = dict(signature) | dict(zip(names, spec.args, strict=False))
-    for key, value in spec.kwargs.items():
-        if key not in names:
+    """Every argument of ``spec`` by torch's name (the boundary's
+    :func:`~fromscratch.boundary.spec.bind`), those of ``_FIXED`` at their defaults."""
+    args = dict(bind(spec, where).params)
+    for key, value in _FIXED.items():
+        if key in args and args[key] != value:
             raise ValueError(
-                f"{where} = {spec}: {spec.name} has no argument {key!r} here; "
-                f"supported: {', '.join(names)}"
+                f"{where} = {spec}: {key}={args[key]!r} is not supported; expected {value!r}"
             )
-        args[key] = value
-    for key, value in args.items():
-        if key in _FIXED and value != _FIXED[key]:
-            raise ValueError(
-                f"{where} = {spec}: {key}={value!r} is not supported; expected {_FIXED[key]!r}"
-            )
-        if value is None or (
-            key.endswith(("_size", "_features", "embeddings", "_dim", "num_layers"))
-            and not _positive_int(value)
-        ):
-            raise ValueError(f"{where} = {spec}: {key} must be a positive int, got {value!r}")
     return args
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -76,13 +76,14 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
-class PositionalEmbedding(Module):
+class PositionalEmbedding(Embedding):
     """A learned vector per position, added to a batch-first sequence: ``x + P[:T]``.
 
-    ``P`` is ``weight``, shape (``num_positions``, d), drawn from N(0, 1) like an
-    :class:`Embedding`'s. It is not a ``torch.nn`` module: the protocol's reference is an
-    ``nn.Embedding`` whose forward is exactly this line, so its key is ``weight`` too.
-    The gradient of ``P[t]`` is the sum over the batch of the gradient at position t.
+    ``P`` is ``weight``, shape (``num_positions``, d): an :class:`Embedding`'s table, drawn
+    the same way, looked up by position instead of by id. It is not a ``torch.nn`` module:
+    the protocol's reference is an ``nn.Embedding`` whose forward is exactly this line, so
+    its key is ``weight`` too. The gradient of ``P[t]`` is the sum over the batch of the
+    gradient at position t.
     """
 
     def __init__(
@@ -92,10 +93,8 @@ class PositionalEmbedding(Module):
         dtype: DTypeLike = np.float32,
         generator: np.random.Generator | None = None,
     ) -> None:
-        super().__init__()
-        rng = default_generator() if generator is None else generator
-        self.num_positions, self.embedding_dim = num_positions, embedding_dim
-        self.weight = Parameter(rng.standard_normal((num_positions, embedding_dim)), dtype=dtype)
+        super().__init__(num_positions, embedding_dim, dtype, generator)
+        self.num_positions = num_positions
 
     def forward(self, x: Tensor) -> Tensor:
         T = x.shape[-2]
@@ -105,9 +104,6 @@ class PositionalEmbedding(Module):
                 "positions this PositionalEmbedding has"
             )
         return x + self.weight[:T]
-
-    def extra_repr(self) -> str:
-        return f"{self.num_positions}, {self.embedding_dim}"
 
 
 __all__ = ["Embedding", "PositionalEmbedding", "embedding"]

@@ -1,16 +1,36 @@
-"""Bad input at every public boundary raises ValueError: what was wrong, where, what was wanted."""
+"""The shared checks' messages, exactly: what was wrong, where, what was wanted.
+
+Every implementation checks its arguments with these helpers, so their messages are tested
+here, once. That each implementation calls them, at every public method, is the
+conformance suite's ``bad_input`` check (its cases mention what a message must say).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
-from fromscratch.matrix import Network
+from fromscratch.boundary import validation as check
+from fromscratch.boundary.loop import shuffle_rng, train
+from fromscratch.boundary.model import Classifier
+from fromscratch.boundary.options import check_fit_options
 
 X_OK = np.random.default_rng(0).normal(size=(6, 4))
 Y_OK = np.array([0, 1, 2, 0, 1, 2])
+FLOAT32 = np.dtype(np.float32)
+
+
+class Network(Classifier):
+    """The constructor's checks, with the names every implementation has."""
+
+    activations: ClassVar[Mapping[str, Any]] = {"relu": 0, "sigmoid": 1, "tanh": 2}
+    losses: ClassVar[Mapping[str, Any]] = {"cross_entropy": 0, "bce": 1, "mse": 2}
+
+    def build(self, rng: np.random.Generator) -> None:
+        pass
 
 
 def model(**kwargs: Any) -> Network:
@@ -108,42 +128,43 @@ def test_output_size_must_fit_the_loss() -> None:
     ],
 )
 def test_bad_fit_arguments(kwargs: dict[str, Any], message: str) -> None:
-    arguments: dict[str, Any] = {"epochs": 1, "batch_size": 2, "learning_rate": 0.1, **kwargs}
-    m = model()
-    before = m.state_dict()
     with pytest.raises(ValueError, match=message):
-        m.fit(X_OK, Y_OK, **arguments)
-    for key, value in m.state_dict().items():  # refused before anything was trained
-        np.testing.assert_array_equal(value, before[key])
+        fit_checks(**kwargs)
+
+
+def fit_checks(
+    epochs: Any = 1,
+    batch_size: Any = 2,
+    learning_rate: Any = 0.1,
+    callback: Any = None,
+    **options: Any,
+) -> None:
+    """What the shared fit checks before it trains, in its order."""
+    check.check_fit_arguments(epochs, batch_size, learning_rate, callback, None)
+    check_fit_options(options)
 
 
 def test_batch_larger_than_the_data_is_one_batch() -> None:
     seen: list[float] = []
-    model().fit(
-        X_OK,
-        Y_OK,
+    train(
+        lambda rows: float(len(rows)),
+        lambda: None,
+        n_rows=6,
         epochs=1,
         batch_size=1000,
         learning_rate=0.1,
+        schedule="constant",
+        shuffle=True,
+        rng=shuffle_rng(0),
+        set_learning_rate=lambda lr: None,
+        parameters=list,
         callback=lambda e, m: seen.append(m["loss"]),
     )
-    assert len(seen) == 1
+    assert seen == [6.0]
 
 
 # ---------------------------------------------------------------------- X and y checks
 
-
-def call(method: str, X: Any, y: Any = Y_OK) -> None:
-    m = model()
-    if method == "fit":
-        m.fit(X, y, epochs=1, batch_size=2, learning_rate=0.1)
-    elif method in ("predict", "predict_proba"):
-        getattr(m, method)(X)
-    else:
-        getattr(m, method)(X, y)
-
-
-METHODS = ["fit", "predict", "predict_proba", "loss", "gradients"]
 
 X_NAN = X_OK.copy()
 X_NAN[3, 2] = np.nan
@@ -151,7 +172,6 @@ X_INF = X_OK.copy()
 X_INF[1, 0] = -np.inf
 
 
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(
     ("X", "message"),
     [
@@ -168,10 +188,9 @@ X_INF[1, 0] = -np.inf
     ],
     ids=["1d", "3d", "features", "empty", "nan", "inf", "object", "str", "complex", "bool"],
 )
-def test_bad_X(method: str, X: Any, message: str) -> None:
-    y = Y_OK[: len(X)] if np.ndim(X) == 2 else Y_OK
+def test_bad_X(X: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        call(method, X, y)
+        check.check_X(X, 4, FLOAT32)
 
 
 def test_X_that_overflows_the_model_dtype_is_refused() -> None:
@@ -180,18 +199,18 @@ def test_X_that_overflows_the_model_dtype_is_refused() -> None:
     with pytest.raises(
         ValueError, match=r"X\[2, 1\] = .*1e\+300.* overflows float32.*dtype='float64'"
     ):
-        model().predict(X)
-    model(dtype="float64").predict(X)  # fine in float64
+        check.check_X(X, 4, FLOAT32)
+    check.check_X(X, 4, np.dtype(np.float64))  # fine in float64
 
 
 def test_integer_and_list_X_are_cast() -> None:
-    m = model(dtype="float64")
     X_int = np.arange(24).reshape(6, 4)
-    np.testing.assert_array_equal(m.predict_proba(X_int), m.predict_proba(X_int.astype(float)))
-    np.testing.assert_array_equal(m.predict_proba(X_int.tolist()), m.predict_proba(X_int))
+    cast = check.check_X(X_int, 4, np.dtype(np.float64))
+    assert cast.dtype == np.float64
+    np.testing.assert_array_equal(cast, X_int.astype(float))
+    np.testing.assert_array_equal(check.check_X(X_int.tolist(), 4, np.dtype(np.float64)), cast)
 
 
-@pytest.mark.parametrize("method", ["fit", "loss", "gradients"])
 @pytest.mark.parametrize(
     ("y", "message"),
     [
@@ -210,23 +229,26 @@ def test_integer_and_list_X_are_cast() -> None:
     ],
     ids=["float", "bool", "2d", "length", "too-big", "negative"],
 )
-def test_bad_y(method: str, y: Any, message: str) -> None:
+def test_bad_y(y: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        call(method, X_OK, y)
+        check.check_y(y, len(X_OK), 3)
 
 
 def test_bce_labels_are_zero_or_one() -> None:
-    m = Network([4, 1], loss="bce")
     with pytest.raises(ValueError, match=r"y\[2\] = 2 .*\[0, 2\)"):
-        m.loss(X_OK, Y_OK)
-    m.loss(X_OK, Y_OK % 2)
+        check.check_y(Y_OK, len(X_OK), 2)
+    check.check_y(Y_OK % 2, len(X_OK), 2)
 
 
 # ------------------------------------------------------------------------- state dicts
 
 
+SHAPES = {"0.weight": (5, 4), "0.bias": (5,), "2.weight": (3, 5), "2.bias": (3,)}
+"""The state dict of a [4, 5, 3] MLP."""
+
+
 def state_with(**changes: Any) -> dict[str, Any]:
-    state: dict[str, Any] = model().state_dict()
+    state: dict[str, Any] = {key: np.zeros(shape, FLOAT32) for key, shape in SHAPES.items()}
     for key, value in changes.items():
         key = key.replace("_", ".")
         if value is None:
@@ -274,9 +296,52 @@ def state_with(**changes: Any) -> dict[str, Any]:
     ids=["missing", "unexpected", "both", "shape", "dtype", "int", "nan", "inf", "not-a-mapping"],
 )
 def test_bad_state_dict(state: Any, message: str) -> None:
-    m = model()
-    before = m.state_dict()
     with pytest.raises(ValueError, match=message):
-        m.load_state_dict(state)
-    for key, value in m.state_dict().items():  # nothing half loaded
-        np.testing.assert_array_equal(value, before[key])
+        check.check_state_dict(state, SHAPES, FLOAT32)
+
+
+def test_adamw_options_are_checked_where_an_implementation_offers_it() -> None:
+    with pytest.raises(ValueError, match=r"eps must be in \(0, inf\), got 0.0"):
+        check_fit_options({"optimizer": "adamw", "eps": 0.0}, ("sgd", "adam", "adamw"))
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamw'"):
+        check_fit_options({"optimizer": "adamw"})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_diverging_loss_stops_training_naming_epoch_batch_and_learning_rate(bad: float) -> None:
+    losses = iter([1.0, 0.5, bad, 0.1])
+    steps: list[int] = []
+    with pytest.raises(
+        FloatingPointError, match=r"diverged at epoch 2, batch 1: the loss is .*learning_rate.*0\.5"
+    ):
+        train(
+            lambda rows: next(losses),
+            lambda: steps.append(1),
+            n_rows=4,
+            epochs=3,
+            batch_size=2,
+            learning_rate=0.5,
+            schedule="constant",
+            shuffle=False,
+            rng=shuffle_rng(0),
+            set_learning_rate=lambda lr: None,
+            parameters=list,
+        )
+    assert len(steps) == 2  # the diverged batch is never stepped
+
+
+def test_parameters_that_overflow_stop_training_too() -> None:
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 2: the parameters are no longer"):
+        train(
+            lambda rows: 1.0,
+            lambda: None,
+            n_rows=4,
+            epochs=1,
+            batch_size=2,
+            learning_rate=0.1,
+            schedule="constant",
+            shuffle=False,
+            rng=shuffle_rng(0),
+            set_learning_rate=lambda lr: None,
+            parameters=lambda: [np.array([1.0, np.inf])],
+        )
