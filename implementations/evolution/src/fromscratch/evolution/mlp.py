@@ -30,7 +30,7 @@ which halves the cost of the first layer, by far the largest one on MNIST (784 i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -46,6 +46,17 @@ if TYPE_CHECKING:
 
 CHUNK_FLOATS: Final = 1 << 19
 """Hidden activations per chunk of antithetic pairs: 2 MiB of float32, cache-sized."""
+
+ChunkMap = Callable[[Callable[[Array], Array], list[Array]], Iterable[Array]]
+"""How the chunks of pairs are evaluated: ``map`` (in turn) or a thread pool's ``map``."""
+
+
+def chunk_count(pairs: int, base_size: int) -> int:
+    """How many equal chunks ``pairs`` antithetic pairs go through, each with at most
+    ``CHUNK_FLOATS`` hidden activations (2 x ``base_size`` per pair). More than one is
+    rounded up to an even count, so that two threads get equal shares."""
+    count = -(-pairs // max(1, CHUNK_FLOATS // (2 * base_size)))
+    return min(pairs, count + count % 2) if count > 1 else 1
 
 
 def shared_input_layer(X: Array, W: Array, b: Array) -> Array:
@@ -129,25 +140,36 @@ class MLP:
         return self._antithetic_outputs(self._base(theta, X), theta, F, sigma, X, kind)
 
     def antithetic_losses(
-        self, theta: Array, F: Array, sigma: float, X: Array, y: Labels, kind: Perturbations
+        self,
+        theta: Array,
+        F: Array,
+        sigma: float,
+        X: Array,
+        y: Labels,
+        kind: Perturbations,
+        map_chunks: ChunkMap = map,
     ) -> tuple[Array, Array]:
         r"""Losses of :math:`\theta + \sigma \epsilon_i` and of
         :math:`\theta - \sigma \epsilon_i`, each (Q,).
 
         The pairs go through in chunks whose hidden activations fit in the CPU's cache
         (about 2 MiB): on MNIST with 500 pairs that is 1.7 times faster than all at once.
-        Each member's loss is its own computation, so chunking changes no number.
+        ``map_chunks`` evaluates the chunks: the builtin ``map`` one after the other, or a
+        thread pool's ``map`` on several cores at once (NumPy releases the GIL inside its
+        products and ufuncs). The chunks are cut the same way whoever evaluates them, and
+        each member's loss is its own computation, so neither changes any number.
         """
         base = self._base(theta, X)
-        Q = len(F)
-        chunk = max(1, CHUNK_FLOATS // (2 * base.size))
-        L_plus, L_minus = np.empty(Q, dtype=base.dtype), np.empty(Q, dtype=base.dtype)
-        for start in range(0, Q, chunk):
-            part = F[start : start + chunk]
-            z = self._antithetic_outputs(base, theta, part, sigma, X, kind)
-            L = self.criterion.value(z, y)
-            L_plus[start : start + len(part)] = L[: len(part)]
-            L_minus[start : start + len(part)] = L[len(part) :]
+        parts = np.array_split(F, chunk_count(len(F), base.size))
+
+        def losses(part: Array) -> Array:
+            L: Array = self.criterion.value(
+                self._antithetic_outputs(base, theta, part, sigma, X, kind), y
+            )
+            Q = len(part)
+            return np.stack([L[:Q], L[Q:]])  # (2, Q): the "+" members, then the "-"
+
+        L_plus, L_minus = np.concatenate(list(map_chunks(losses, parts)), axis=1)
         return L_plus, L_minus
 
     def _base(self, theta: Array, X: Array) -> Array:

@@ -21,6 +21,7 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -133,10 +134,12 @@ class Network(Classifier):
             first layer's perturbations :math:`A B^\\top / \\sqrt r` (EGGROLL): a member
             then costs about h / r times less in the first layer.
         executor, workers, address
-            ES only: ``"local"`` (default) evaluates the population in this process;
-            ``"ray"`` on ``workers`` Ray actors (default 2), on a local Ray instance
-            (``address=None``) or the cluster at ``address``. Needs the ``ray`` extra;
-            the result is bit-identical to ``"local"``.
+            ES only: ``"local"`` (default) evaluates the population in this process, on
+            one thread; ``"threads"`` on ``workers`` threads of this process (default 2:
+            one per core, with one BLAS thread each); ``"ray"`` on ``workers`` Ray actors
+            (default 2), on a local Ray instance (``address=None``) or the cluster at
+            ``address``, which needs the ``ray`` extra. Every executor gives results
+            bit-identical to ``"local"``.
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of ``learning_rate`` per epoch.
 
@@ -162,14 +165,21 @@ class Network(Classifier):
         y = self.check_y(y, len(X))
 
         pool = self._make_pool(config, X, y) if config.executor == "ray" else None
+        threads = (
+            ThreadPoolExecutor(config.workers, thread_name_prefix="evolution")
+            if config.executor == "threads"
+            else None
+        )
         try:
-            strategy = self._make_strategy(config, learning_rate, pool)
+            strategy = self._make_strategy(config, learning_rate, pool, threads)
             self._epochs(
                 strategy, X, y, epochs, batch_size, learning_rate, config, callback, batch_callback
             )
-        finally:  # also on Ctrl-C: no Ray worker outlives fit
+        finally:  # also on Ctrl-C: no Ray worker, no thread outlives fit
             if pool is not None:
                 pool.close()
+            if threads is not None:
+                threads.shutdown(cancel_futures=True)
         return self
 
     def _epochs(
@@ -231,7 +241,11 @@ class Network(Classifier):
         return self._noise
 
     def _make_strategy(
-        self, config: FitOptions, learning_rate: float, pool: RayPool | None
+        self,
+        config: FitOptions,
+        learning_rate: float,
+        pool: RayPool | None,
+        threads: ThreadPoolExecutor | None,
     ) -> Strategy:
         # Strategies update their own copy of theta; fit copies the result back per epoch.
         theta = self.theta.copy()
@@ -261,6 +275,7 @@ class Network(Classifier):
             weight_decay=config.weight_decay,
             rank=config.rank,
             pool=pool,
+            map_chunks=map if threads is None else threads.map,
             **common,
         )
 
