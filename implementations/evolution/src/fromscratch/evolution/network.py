@@ -20,7 +20,7 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -32,7 +32,7 @@ from fromscratch.boundary.loop import train
 from fromscratch.boundary.model import Classifier
 from fromscratch.boundary.types import Array, BatchCallback, Callback, Labels, StateDict
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, Activation
 from .architecture import SUPPORTED_LAYERS, architecture
 from .es import EvolutionStrategy, es_gradient
 from .genetic import GeneticAlgorithm
@@ -56,7 +56,7 @@ class Network(Classifier):
     "AvgPool2d(2)", "Flatten()", "Linear(196, 64)", "ReLU()", "Linear(64, 10)"]``.
     """
 
-    activation: Callable[[Array], Array]
+    activation: Activation
     criterion: Loss
     activations = ACTIVATIONS
     losses = LOSSES
