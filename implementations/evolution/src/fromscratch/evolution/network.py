@@ -20,12 +20,14 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from fromscratch.boundary import validation as check
 from fromscratch.boundary.loop import train
@@ -172,9 +174,20 @@ class Network(Classifier):
         )
         try:
             strategy = self._make_strategy(config, learning_rate, pool, threads)
-            self._epochs(
-                strategy, X, y, epochs, batch_size, learning_rate, config, callback, batch_callback
-            )
+            # With threads, one BLAS thread each: BLAS threads of their own on top of the
+            # workers oversubscribe the cores (3x slower on two cores, see the README).
+            with threadpool_limits(1, "blas") if threads else contextlib.nullcontext():
+                self._epochs(
+                    strategy,
+                    X,
+                    y,
+                    epochs,
+                    batch_size,
+                    learning_rate,
+                    config,
+                    callback,
+                    batch_callback,
+                )
         finally:  # also on Ctrl-C: no Ray worker, no thread outlives fit
             if pool is not None:
                 pool.close()
