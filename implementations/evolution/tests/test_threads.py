@@ -1,11 +1,11 @@
 """The population evaluated on threads of one process: the same numbers as on one thread.
 
-``executor="threads"`` hands the chunks of antithetic pairs to a thread pool. The chunks
-are cut the same way whatever the number of threads, and the pool's ``map`` returns
-them in order, so a run on 1, 2 or 3 threads must give parameters bit-identical to the
-in-process run. (Planted bug: collecting the chunks as they finish, with
-``concurrent.futures.as_completed``, shuffles the losses between members; these tests
-then fail.)
+``executor="threads"`` hands the chunks of antithetic pairs to a thread pool, with BLAS
+on one thread. The chunks are cut the same way whatever the number of threads, and the
+pool's ``map`` returns them in order, so a run on 1, 2 or 3 threads must give parameters
+bit-identical to the in-process run with BLAS on one thread. (Planted bug: collecting
+the chunks as they finish, with ``concurrent.futures.as_completed``, shuffles the losses
+between members; these tests then fail.)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from fromscratch.evolution import Network
 from fromscratch.evolution.mlp import CHUNK_FLOATS, chunk_count
@@ -43,9 +44,16 @@ def trained(**options: Any) -> Network:
     return Network([64, 32, 3], seed=5).fit(X, y, **{**FIT, **options})
 
 
+def trained_on_one_thread(**options: Any) -> Network:
+    """The in-process run, with BLAS on one thread too, as the workers have it: BLAS's own
+    thread count changes the last bits of its products (measured: 1 against 2 threads)."""
+    with threadpool_limits(1, "blas"):
+        return trained(**options)
+
+
 @pytest.fixture(scope="module")
 def in_process() -> Network:
-    return trained()
+    return trained_on_one_thread()
 
 
 def assert_same_parameters(a: Network, b: Network) -> None:
@@ -67,7 +75,30 @@ def test_threads_give_the_in_process_parameters(in_process: Network, workers: in
 
 def test_dense_perturbations_on_threads_too() -> None:
     options = {"rank": None, "epochs": 1, "population": 400}  # 2 chunks
-    assert_same_parameters(trained(executor="threads", **options), trained(**options))
+    assert_same_parameters(trained(executor="threads", **options), trained_on_one_thread(**options))
+
+
+def blas_threads() -> int:
+    return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
+def test_blas_keeps_to_one_thread_per_worker_during_fit() -> None:
+    """BLAS threads of their own on top of the workers oversubscribe the cores (3x slower
+    on two cores): fit caps BLAS at one thread for its duration, and restores it after."""
+    if not any(pool["user_api"] == "blas" for pool in threadpool_info()):
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    seen: list[int] = []
+    with threadpool_limits(2, "blas"):  # as OpenBLAS's default on two cores
+        X, y = data()
+        Network([64, 32, 3], seed=5).fit(
+            X,
+            y,
+            **{**FIT, "epochs": 1, "executor": "threads"},
+            callback=lambda epoch, metrics: seen.append(blas_threads()),
+        )
+        after = blas_threads()
+    assert seen == [1]
+    assert after == 2
 
 
 @pytest.mark.parametrize(

@@ -140,8 +140,9 @@ class Network(Classifier):
             one thread; ``"threads"`` on ``workers`` threads of this process (default 2:
             one per core, with one BLAS thread each); ``"ray"`` on ``workers`` Ray actors
             (default 2), on a local Ray instance (``address=None``) or the cluster at
-            ``address``, which needs the ``ray`` extra. Every executor gives results
-            bit-identical to ``"local"``.
+            ``address``, which needs the ``ray`` extra. ``"threads"`` keeps BLAS to one
+            thread; every executor gives results bit-identical to ``"local"`` with BLAS on
+            one thread (BLAS's thread count changes the last bits of its products).
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of ``learning_rate`` per epoch.
 
