@@ -100,10 +100,13 @@ def test_missing_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"workers": 2}, r"workers and address apply to executor='ray' only"),
+        ({"workers": 2}, r"workers apply to executor='threads' or 'ray'"),
         ({"executor": "ray", "workers": 0}, r"workers must be an integer >= 1, got 0"),
         ({"executor": "ray", "address": 5}, r"address must be a Ray cluster address"),
-        ({"executor": "dask"}, r"unknown executor 'dask'; expected one of 'local', 'ray'"),
+        (
+            {"executor": "dask"},
+            r"unknown executor 'dask'; expected one of 'local', 'threads', 'ray'",
+        ),
         ({"strategy": "ga", "executor": "ray"}, r"'executor' do not apply to strategy='ga'"),
     ],
 )

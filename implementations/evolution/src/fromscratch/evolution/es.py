@@ -50,7 +50,7 @@ from fromscratch.boundary.optim import SGD, Adam, Parameter
 from fromscratch.boundary.types import Array, Labels
 
 from .lowrank import Perturbations, perturbations
-from .mlp import MLP
+from .mlp import MLP, ChunkMap
 from .noise import NoiseTable
 
 if TYPE_CHECKING:
@@ -107,9 +107,10 @@ class EvolutionStrategy:
         noise: NoiseTable,
         rng: np.random.Generator,
         pool: RayPool | None = None,
+        map_chunks: ChunkMap = map,
     ) -> None:
         self.mlp, self.theta, self.noise, self.rng = mlp, theta, noise, rng
-        self.pool = pool
+        self.pool, self.map_chunks = pool, map_chunks
         self.pairs = population // 2
         self.sigma = sigma
         self.kind = perturbations(mlp.sizes, rank)
@@ -135,14 +136,17 @@ class EvolutionStrategy:
     def estimate(self, X: Array, y: Labels, rows: NDArray[np.intp]) -> Array:
         """The rank-shaped antithetic estimate of :math:`\\nabla_\\theta L(X, y)`.
 
-        The pairs are evaluated here, or on the workers of a Ray ``pool``, which hold the
-        data and the noise table: they get the batch's ``rows`` and the perturbations'
-        offsets, never the numbers themselves.
+        The pairs are evaluated here (their chunks through ``map_chunks``: in turn, or on
+        threads), or on the workers of a Ray ``pool``, which hold the data and the noise
+        table: they get the batch's ``rows`` and the perturbations' offsets, never the
+        numbers themselves.
         """
         offsets = self.noise.offsets(self.pairs, self.rng)
         F = self.noise.take(offsets, self.kind.width)
         if self.pool is None:
-            L_plus, L_minus = self.mlp.antithetic_losses(self.theta, F, self.sigma, X, y, self.kind)
+            L_plus, L_minus = self.mlp.antithetic_losses(
+                self.theta, F, self.sigma, X, y, self.kind, self.map_chunks
+            )
         else:
             L_plus, L_minus = self.pool.antithetic_losses(self.theta, rows, offsets, self.sigma)
         return es_gradient(L_plus, L_minus, F, self.sigma, self.kind)

@@ -20,18 +20,21 @@ the shuffled data, as for gradient descent, and its cost grows with the number o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from fromscratch.boundary import validation as check
 from fromscratch.boundary.loop import train
 from fromscratch.boundary.model import Classifier
 from fromscratch.boundary.types import Array, BatchCallback, Callback, Labels, StateDict
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, Activation
 from .architecture import SUPPORTED_LAYERS, architecture
 from .es import EvolutionStrategy, es_gradient
 from .genetic import GeneticAlgorithm
@@ -55,7 +58,7 @@ class Network(Classifier):
     "AvgPool2d(2)", "Flatten()", "Linear(196, 64)", "ReLU()", "Linear(64, 10)"]``.
     """
 
-    activation: Callable[[Array], Array]
+    activation: Activation
     criterion: Loss
     activations = ACTIVATIONS
     losses = LOSSES
@@ -133,10 +136,13 @@ class Network(Classifier):
             first layer's perturbations :math:`A B^\\top / \\sqrt r` (EGGROLL): a member
             then costs about h / r times less in the first layer.
         executor, workers, address
-            ES only: ``"local"`` (default) evaluates the population in this process;
-            ``"ray"`` on ``workers`` Ray actors (default 2), on a local Ray instance
-            (``address=None``) or the cluster at ``address``. Needs the ``ray`` extra;
-            the result is bit-identical to ``"local"``.
+            ES only: ``"local"`` (default) evaluates the population in this process, on
+            one thread; ``"threads"`` on ``workers`` threads of this process (default 2:
+            one per core, with one BLAS thread each); ``"ray"`` on ``workers`` Ray actors
+            (default 2), on a local Ray instance (``address=None``) or the cluster at
+            ``address``, which needs the ``ray`` extra. ``"threads"`` keeps BLAS to one
+            thread; every executor gives results bit-identical to ``"local"`` with BLAS on
+            one thread (BLAS's thread count changes the last bits of its products).
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of ``learning_rate`` per epoch.
 
@@ -162,14 +168,32 @@ class Network(Classifier):
         y = self.check_y(y, len(X))
 
         pool = self._make_pool(config, X, y) if config.executor == "ray" else None
+        threads = (
+            ThreadPoolExecutor(config.workers, thread_name_prefix="evolution")
+            if config.executor == "threads"
+            else None
+        )
         try:
-            strategy = self._make_strategy(config, learning_rate, pool)
-            self._epochs(
-                strategy, X, y, epochs, batch_size, learning_rate, config, callback, batch_callback
-            )
-        finally:  # also on Ctrl-C: no Ray worker outlives fit
+            strategy = self._make_strategy(config, learning_rate, pool, threads)
+            # With threads, one BLAS thread each: BLAS threads of their own on top of the
+            # workers oversubscribe the cores (3x slower on two cores, see the README).
+            with threadpool_limits(1, "blas") if threads else contextlib.nullcontext():
+                self._epochs(
+                    strategy,
+                    X,
+                    y,
+                    epochs,
+                    batch_size,
+                    learning_rate,
+                    config,
+                    callback,
+                    batch_callback,
+                )
+        finally:  # also on Ctrl-C: no Ray worker, no thread outlives fit
             if pool is not None:
                 pool.close()
+            if threads is not None:
+                threads.shutdown(cancel_futures=True)
         return self
 
     def _epochs(
@@ -231,7 +255,11 @@ class Network(Classifier):
         return self._noise
 
     def _make_strategy(
-        self, config: FitOptions, learning_rate: float, pool: RayPool | None
+        self,
+        config: FitOptions,
+        learning_rate: float,
+        pool: RayPool | None,
+        threads: ThreadPoolExecutor | None,
     ) -> Strategy:
         # Strategies update their own copy of theta; fit copies the result back per epoch.
         theta = self.theta.copy()
@@ -261,6 +289,7 @@ class Network(Classifier):
             weight_decay=config.weight_decay,
             rank=config.rank,
             pool=pool,
+            map_chunks=map if threads is None else threads.map,
             **common,
         )
 

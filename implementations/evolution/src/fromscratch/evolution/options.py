@@ -22,7 +22,7 @@ from fromscratch.boundary.validation import (
 )
 
 STRATEGIES = ("es", "ga", "hill_climb")
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "threads", "ray")
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -127,8 +127,13 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
     executor = check_choice("executor", options.get("executor", defaults.executor), EXECUTORS)
     if executor == "local" and ("workers" in options or "address" in options):
         raise ValueError(
-            "workers and address apply to executor='ray' only; "
-            "the local executor evaluates the population in this process"
+            "workers apply to executor='threads' or 'ray', address to 'ray' only; "
+            "the local executor evaluates the population in this process, on one thread"
+        )
+    if executor == "threads" and "address" in options:
+        raise ValueError(
+            "address applies to executor='ray' only; executor='threads' evaluates the "
+            "population on threads of this process"
         )
     workers = check_int("workers", options.get("workers", defaults.workers))
     address = options.get("address")
