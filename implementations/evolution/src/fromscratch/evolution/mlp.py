@@ -60,6 +60,12 @@ def chunk_count(pairs: int, base_size: int) -> int:
     return min(pairs, count + count % 2) if count > 1 else 1
 
 
+def chunk_size(pairs: int, base_size: int) -> int:
+    """The width of the chunks ``pairs`` antithetic pairs are cut into: all chunks have it
+    but the last, which may be narrower."""
+    return -(-pairs // chunk_count(pairs, base_size))
+
+
 def shared_input_layer(X: Array, W: Array, b: Array) -> Array:
     """``z = X W_p^T + b_p`` for every member p when all of them see the same ``X`` (n, in).
 
@@ -147,6 +153,7 @@ class MLP:
         y: Labels,
         kind: Perturbations,
         map_chunks: ChunkMap = map,
+        chunk: int | None = None,
     ) -> tuple[Array, Array]:
         r"""Losses of :math:`\theta + \sigma \epsilon_i` and of
         :math:`\theta - \sigma \epsilon_i`, each (Q,).
@@ -158,10 +165,12 @@ class MLP:
         products and ufuncs). A member's loss may differ in its last bits with the size of
         the chunk it is computed in (BLAS blocks a product by its width), so the chunks
         are cut the same way whoever evaluates them, all of one size but the last: then
-        the number of threads changes no number.
+        the number of threads changes no number. ``chunk`` is that size; by default the
+        one for ``len(F)`` pairs, :func:`chunk_size`. A Ray worker, which holds whole
+        chunks of a larger population, is given the population's.
         """
         base = self._base(theta, X)
-        size = -(-len(F) // chunk_count(len(F), base.size))  # equal sizes but the last one
+        size = chunk_size(len(F), base.size) if chunk is None else chunk
         parts = [F[start : start + size] for start in range(0, len(F), size)]
 
         def losses(part: Array) -> Array:
