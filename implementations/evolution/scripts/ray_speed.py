@@ -48,10 +48,9 @@ class Payload:
         self.pool, self.out, self.back, self.calls = pool, 0, 0, 0
 
     def antithetic_losses(self, theta: Any, rows: Any, offsets: Any, sigma: float) -> Any:
-        W = len(self.pool.actors)
-        shares = np.array_split(offsets, W)
+        shares, size = self.pool.shares(rows, offsets)
         self.out += len(pickle.dumps(theta, protocol=5))  # put once per generation
-        self.out += sum(len(pickle.dumps((rows, s, sigma), protocol=5)) for s in shares)
+        self.out += sum(len(pickle.dumps((rows, s, sigma, size), protocol=5)) for s in shares)
         result = self.pool.antithetic_losses(theta, rows, offsets, sigma)
         self.back += len(pickle.dumps(result, protocol=5))
         self.calls += 1

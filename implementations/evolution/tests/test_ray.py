@@ -23,6 +23,12 @@ import numpy as np
 import pytest
 
 from fromscratch.evolution import Network
+from fromscratch.evolution.activations import ACTIVATIONS
+from fromscratch.evolution.losses import LOSSES
+from fromscratch.evolution.lowrank import perturbations
+from fromscratch.evolution.mlp import MLP, chunk_count
+from fromscratch.evolution.noise import NoiseTable
+from fromscratch.evolution.ray_pool import RayPool, WorkerSpec
 
 FIT: dict[str, Any] = {
     "epochs": 2,
@@ -153,6 +159,61 @@ def test_dense_perturbations_on_ray_are_bit_identical_too(ray_instance: Any) -> 
     assert_same_parameters(
         trained(executor="ray", workers=2, rank=None, epochs=1), trained(rank=None, epochs=1)
     )
+
+
+# 30 pairs of a 128-row batch through 256 hidden units: at most 8 pairs per chunk under
+# CHUNK_FLOATS, so one process cuts chunks of 8, 8, 8 and 6 pairs. Shares of 15 or 10 pairs
+# cut on their own would be chunks of 8 and 7, or of 5 and 5: other widths, other last bits.
+WIDE: dict[str, Any] = {"epochs": 1, "batch_size": 128}
+
+
+def trained_wide(**options: Any) -> Network:
+    X, y = data()
+    return Network([64, 256, 3], seed=3).fit(X, y, **{**FIT, **WIDE, **options})
+
+
+@pytest.fixture(scope="session")
+def in_process_wide() -> Network:
+    return trained_wide()
+
+
+def test_the_wide_population_spans_several_chunks() -> None:
+    assert chunk_count(FIT["population"] // 2, WIDE["batch_size"] * 256) == 4
+
+
+@pytest.mark.parametrize("rank", [1, None])
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_every_pair_has_its_in_process_loss_on_any_number_of_workers(
+    ray_instance: Any, workers: int, rank: int | None
+) -> None:
+    # Compared loss by loss: the centred ranks of a generation absorb most last-bit
+    # differences, so equal parameters alone would not show a share cut another way.
+    X, y = data()
+    sizes = (64, 256, 3)
+    spec = WorkerSpec(sizes, "relu", "cross_entropy", "float32", np.random.SeedSequence(5), rank)
+    mlp = MLP(sizes, ACTIVATIONS["relu"], LOSSES["cross_entropy"])
+    kind = perturbations(sizes, rank)
+    noise = NoiseTable(mlp.layout.size, np.dtype("float32"), np.random.default_rng(spec.noise_seed))
+    rng = np.random.default_rng(1)
+    theta = (0.1 * rng.standard_normal(mlp.layout.size)).astype(np.float32)
+    rows = rng.permutation(len(X))[: WIDE["batch_size"]]
+    offsets = noise.offsets(FIT["population"] // 2, rng)
+    F = noise.take(offsets, kind.width)
+    expected = mlp.antithetic_losses(theta, F, 0.05, X[rows], y[rows], kind)
+    pool = RayPool(spec, X, y, workers=workers, address=None)
+    try:
+        on_ray = pool.antithetic_losses(theta, rows, offsets, 0.05)
+    finally:
+        pool.close()
+    for got, want in zip(on_ray, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_workers_evaluate_whole_chunks_of_the_in_process_width(
+    ray_instance: Any, in_process_wide: Network, workers: int
+) -> None:
+    assert_same_parameters(trained_wide(executor="ray", workers=workers), in_process_wide)
 
 
 def kill_a_worker_during_epoch_two(delay: float) -> Any:

@@ -7,9 +7,10 @@ generation, with :math:`W` workers and :math:`Q` antithetic pairs:
 
 1. the driver draws the offsets and the batch's row indices, exactly as in one process;
 2. it sends every worker :math:`\theta` (d floats), the row indices (n ints: the workers
-   hold the training data) and its share of the offsets (:math:`Q/W` ints);
+   hold the training data), its share of the offsets (about :math:`Q/W` ints) and the
+   width of the chunks to evaluate them in;
 3. each worker rebuilds its :math:`\epsilon_i` from its table, evaluates its pairs on its
-   copy of the batch and returns their :math:`2Q/W` losses;
+   copy of the batch and returns their (about :math:`2Q/W`) losses;
 4. the driver, which holds the table too, turns the :math:`2Q` losses into the estimate
    and the optimizer step, as in one process.
 
@@ -19,8 +20,13 @@ Per generation that is, in bytes (b the bytes of a float, 4 for float32),
 
     \text{out} = W\,(b\,d + 8n) + 8Q, \qquad \text{back} = 2Q\,b,
 
-plus a fixed overhead per message. The losses of each pair do not depend on which
-worker computes them, so the run is bit-identical to the in-process one.
+plus a fixed overhead per message. A pair's loss can change in its last bits with the
+width of the chunk it is computed in (see :meth:`MLP.antithetic_losses`), so the pairs
+are cut into chunks exactly as in one process, each worker's share is whole chunks, and
+the worker evaluates them at that width; a share cut into chunks of its own would change
+their widths. Then no loss depends on which worker computes it, and the run is
+bit-identical to the in-process one. With fewer chunks than workers, the last workers sit
+out the generation.
 
 A worker that dies in the middle of a generation (its process killed, its machine gone)
 is replaced by a new one, which rebuilds the table and the data from the same seed and
@@ -44,7 +50,7 @@ from fromscratch.boundary.types import Array, Labels
 from .activations import ACTIVATIONS
 from .losses import LOSSES
 from .lowrank import perturbations
-from .mlp import MLP
+from .mlp import MLP, chunk_size
 from .noise import NoiseTable
 
 MAX_RESTARTS: Final = 3
@@ -92,13 +98,21 @@ class Worker:
         return os.getpid()
 
     def antithetic_losses(
-        self, theta: Array, rows: NDArray[np.intp], offsets: NDArray[np.int64], sigma: float
+        self,
+        theta: Array,
+        rows: NDArray[np.intp],
+        offsets: NDArray[np.int64],
+        sigma: float,
+        chunk: int,
     ) -> tuple[Array, Array]:
-        """Losses of :math:`\\theta \\pm \\sigma\\epsilon_o` for the given offsets, on the rows."""
+        """Losses of :math:`\\theta \\pm \\sigma\\epsilon_o` for the given offsets, on the rows,
+        in chunks of ``chunk`` pairs (the last may be narrower)."""
         F = self.noise.take(offsets, self.kind.width)
         X = np.take(self.X, rows, axis=0)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.mlp.antithetic_losses(theta, F, sigma, X, self.y[rows], self.kind)
+            return self.mlp.antithetic_losses(
+                theta, F, sigma, X, self.y[rows], self.kind, chunk=chunk
+            )
 
 
 class RayPool:
@@ -151,12 +165,14 @@ class RayPool:
         """The losses of every pair, ``(L_plus, L_minus)``, each (Q,), from the workers."""
         self.generation += 1
         theta_ref = self.ray.put(theta)  # one copy in the object store, read by every worker
-        shares = np.array_split(offsets, len(self.actors))
-        futures = [self._submit(i, theta_ref, rows, share, sigma) for i, share in enumerate(shares)]
+        shares, size = self.shares(rows, offsets)
+        futures = [
+            self._submit(i, theta_ref, rows, share, sigma, size) for i, share in enumerate(shares)
+        ]
         L_plus: list[Array] = []
         L_minus: list[Array] = []
         for i, share in enumerate(shares):
-            result = self._collect(i, futures[i], theta_ref, rows, share, sigma)
+            result = self._collect(i, futures[i], theta_ref, rows, share, sigma, size)
             for part, L in zip((L_plus, L_minus), result, strict=True):
                 if len(L) != len(share):  # never go on short of members
                     raise RuntimeError(
@@ -166,13 +182,30 @@ class RayPool:
                 part.append(L)
         return np.concatenate(L_plus), np.concatenate(L_minus)
 
+    def shares(
+        self, rows: NDArray[np.intp], offsets: NDArray[np.int64]
+    ) -> tuple[list[NDArray[np.int64]], int]:
+        """The workers' shares of ``offsets``, whole chunks of the in-process cut, and the
+        chunks' width; one share per worker, or per chunk when there are fewer chunks."""
+        size = chunk_size(len(offsets), len(rows) * self.spec.sizes[1])  # base is (n, h)
+        starts = np.arange(0, len(offsets), size)
+        groups = [g for g in np.array_split(starts, len(self.actors)) if len(g)]
+        return [offsets[g[0] : g[-1] + size] for g in groups], size
+
     def _submit(
-        self, i: int, theta_ref: Any, rows: NDArray[np.intp], share: Any, sigma: float
+        self, i: int, theta_ref: Any, rows: NDArray[np.intp], share: Any, sigma: float, size: int
     ) -> Any:
-        return self.actors[i].antithetic_losses.remote(theta_ref, rows, share, sigma)
+        return self.actors[i].antithetic_losses.remote(theta_ref, rows, share, sigma, size)
 
     def _collect(
-        self, i: int, future: Any, theta_ref: Any, rows: NDArray[np.intp], share: Any, sigma: float
+        self,
+        i: int,
+        future: Any,
+        theta_ref: Any,
+        rows: NDArray[np.intp],
+        share: Any,
+        sigma: float,
+        size: int,
     ) -> Any:
         """Worker ``i``'s result; its share evaluated again on a new worker if it died."""
         ray = self.ray
@@ -194,7 +227,7 @@ class RayPool:
                     stacklevel=5,
                 )
                 self.actors[i] = self._start()
-                future = self._submit(i, theta_ref, rows, share, sigma)
+                future = self._submit(i, theta_ref, rows, share, sigma, size)
 
     def pids(self) -> list[int]:
         """The process ids of the workers (for tests that kill one)."""
