@@ -35,7 +35,7 @@ FIT: dict[str, Any] = {
     "batch_size": 50,
     "learning_rate": 0.01,
     "strategy": "es",
-    "population": 60,  # 30 pairs: shares of 30, 15 and 10 pairs on 1, 2, 3 workers
+    "population": 60,  # 30 pairs: one chunk for [64, 16, 3], so one worker evaluates all
     "sigma": 0.05,
     "rank": 1,
 }
@@ -231,19 +231,17 @@ def kill_a_worker_during_epoch_two(delay: float) -> Any:
     return callback
 
 
-def test_a_killed_worker_is_replaced_and_its_share_evaluated_again(
-    ray_instance: Any, in_process: Network
-) -> None:
+def test_a_killed_worker_is_replaced_and_its_share_evaluated_again(ray_instance: Any) -> None:
     X, y = data()
-    model = Network([64, 16, 3], seed=3)
+    model = Network([64, 256, 3], seed=3)  # four chunks: both workers have pairs to lose
     with pytest.warns(RuntimeWarning, match=r"Ray worker \d died during generation \d+"):
         model.fit(
             X,
             y,
             callback=kill_a_worker_during_epoch_two(0.05),
-            **{**FIT, "executor": "ray", "workers": 2, "epochs": 3},
+            **{**FIT, **WIDE, "executor": "ray", "workers": 2, "epochs": 3},
         )
-    reference = trained(epochs=3)
+    reference = trained_wide(epochs=3)
     assert_same_parameters(model, reference)  # nothing lost, nothing evaluated short
 
 
@@ -255,11 +253,11 @@ def test_a_run_out_of_restarts_fails_clearly(
     monkeypatch.setattr(ray_pool, "MAX_RESTARTS", 0)
     X, y = data()
     with pytest.raises(RuntimeError, match=r"Ray worker \d died during generation \d+"):
-        Network([64, 16, 3], seed=3).fit(
+        Network([64, 256, 3], seed=3).fit(  # four chunks: both workers have pairs
             X,
             y,
             callback=kill_a_worker_during_epoch_two(0.05),
-            **{**FIT, "executor": "ray", "workers": 2, "epochs": 3},
+            **{**FIT, **WIDE, "executor": "ray", "workers": 2, "epochs": 3},
         )
     assert no_workers_left()
 
