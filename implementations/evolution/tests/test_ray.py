@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from fromscratch.evolution import Network
 from fromscratch.evolution.activations import ACTIVATIONS
@@ -199,7 +200,8 @@ def test_every_pair_has_its_in_process_loss_on_any_number_of_workers(
     rows = rng.permutation(len(X))[: WIDE["batch_size"]]
     offsets = noise.offsets(FIT["population"] // 2, rng)
     F = noise.take(offsets, kind.width)
-    expected = mlp.antithetic_losses(theta, F, 0.05, X[rows], y[rows], kind)
+    with threadpool_limits(1, "blas"):  # the in-process run the workers match: one thread
+        expected = mlp.antithetic_losses(theta, F, 0.05, X[rows], y[rows], kind)
     pool = RayPool(spec, X, y, workers=workers, address=None)
     try:
         on_ray = pool.antithetic_losses(theta, rows, offsets, 0.05)

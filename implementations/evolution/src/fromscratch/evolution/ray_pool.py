@@ -44,6 +44,7 @@ from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from fromscratch.boundary.types import Array, Labels
 
@@ -109,7 +110,12 @@ class Worker:
         in chunks of ``chunk`` pairs (the last may be narrower)."""
         F = self.noise.take(offsets, self.kind.width)
         X = np.take(self.X, rows, axis=0)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # One BLAS thread, whatever the node's environment says: BLAS's thread count
+        # changes the last bits of its products, and the in-process run's are one thread's.
+        with (
+            threadpool_limits(1, "blas"),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             return self.mlp.antithetic_losses(
                 theta, F, sigma, X, self.y[rows], self.kind, chunk=chunk
             )
