@@ -103,7 +103,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
 
@@ -118,6 +117,7 @@ from fromscratch.conformance.bench_worker import (
     sequence_network,
 )
 from fromscratch.conformance.registry import RegistryError, discover, select
+from fromscratch.conformance.runfacts import cpu_model, installed_version
 from fromscratch.conformance.tolerances import (
     CNN_SPEED_TARGETS,
     PLAIN_TORCH_AGREEMENT,
@@ -462,24 +462,6 @@ def plain_torch_warnings(timings: dict[str, Timings]) -> list[str]:
     return warnings
 
 
-def _version(distribution: str) -> str | None:
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return None
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def environment(setup: Setup) -> dict[str, Any]:
     """The machine and the software, as the workers see it."""
     env = dict(os.environ)
@@ -487,10 +469,11 @@ def environment(setup: Setup) -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "versions": {
-            name: _version(name) for name in ("numpy", "torch", "scikit-learn", "threadpoolctl")
+            name: installed_version(name)
+            for name in ("numpy", "torch", "scikit-learn", "threadpoolctl")
         },
         "variables": {name: env.get(name) for name in (*THREAD_VARIABLES, *KERNEL_VARIABLES)},
         "load_before": list(os.getloadavg()),

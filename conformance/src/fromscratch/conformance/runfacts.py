@@ -48,7 +48,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def _version(distribution: str) -> str | None:
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, or None where it is not installed."""
     try:
         return version(distribution)
     except PackageNotFoundError:
@@ -79,8 +80,8 @@ def run_facts() -> dict[str, Any]:
         "versions": {
             "numpy": np.__version__,
             "torch": torch.__version__,
-            "scikit-learn": _version("scikit-learn"),
-            "fromscratch-conformance": _version("fromscratch-conformance"),
+            "scikit-learn": installed_version("scikit-learn"),
+            "fromscratch-conformance": installed_version("fromscratch-conformance"),
         },
         "torch_threads": torch.get_num_threads(),
         "blas": blas(),

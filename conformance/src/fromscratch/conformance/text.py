@@ -335,13 +335,13 @@ def train_pair(
 def environment(threads: int) -> dict[str, Any]:
     import torch
 
-    from fromscratch.conformance.bench import _cpu_model
+    from fromscratch.conformance.runfacts import cpu_model
 
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "numpy": np.__version__,
         "torch": torch.__version__,
