@@ -14,11 +14,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from fromscratch.datasets.checksum import verify_sha256
-from fromscratch.datasets.download import download as download_file
 from fromscratch.datasets.errors import DatasetError
+from fromscratch.datasets.find import find_or_download
 from fromscratch.datasets.idx import read_idx
-from fromscratch.datasets.locations import DATA_ENV, download_dir, search_dirs
+from fromscratch.datasets.locations import DATA_ENV, search_dirs
 from fromscratch.datasets.splits import Split, check_split
 
 MIRRORS_ENV = "FROMSCRATCH_MNIST_MIRRORS"
@@ -139,28 +138,14 @@ def mnist_mirrors() -> tuple[str, ...]:
 
 def _locate(name: str, root: str | os.PathLike[str] | None, download: bool) -> Path:
     """The verified path of file `name`: the first one found, else a fresh download."""
-    dirs = search_dirs("mnist", root)
-    for directory, _ in dirs:
-        if (path := directory / name).is_file():
-            verify_sha256(path, MNIST_SHA256[name])
-            return path
-    if not download:
-        raise DatasetError(_not_found(name, dirs, download))
-    try:
-        return download_file(
-            name, download_dir("mnist", root), sha256=MNIST_SHA256[name], mirrors=mnist_mirrors()
-        )
-    except DatasetError as error:
-        raise DatasetError(f"{error}\n{_not_found(name, dirs, download)}") from None
-
-
-def _not_found(name: str, dirs: list[tuple[Path, str]], download: bool) -> str:
-    searched = "\n".join(f"  {directory}  ({origin})" for directory, origin in dirs)
-    if not os.environ.get(DATA_ENV):
-        searched += f"\n  (${DATA_ENV} is not set)"
-    return (
-        f"MNIST file {name} not found. Searched, in order:\n{searched}\n"
-        f"Put the four files ({', '.join(MNIST_SHA256)}) in a directory named mnist "
-        f"and set {DATA_ENV} to its parent, or pass load_mnist(root=<the directory>)"
-        + ("." if download else ", or allow download=True.")
+    return find_or_download(
+        "mnist",
+        name,
+        MNIST_SHA256[name],
+        root=root,
+        download=download,
+        mirrors=mnist_mirrors(),
+        label=f"MNIST file {name}",
+        how=f"Put the four files ({', '.join(MNIST_SHA256)}) in a directory named mnist "
+        f"and set {DATA_ENV} to its parent, or pass load_mnist(root=<the directory>)",
     )

@@ -19,10 +19,9 @@ from typing import Literal, get_args
 import numpy as np
 from numpy.typing import NDArray
 
-from fromscratch.datasets.checksum import verify_sha256
-from fromscratch.datasets.download import download as download_file
 from fromscratch.datasets.errors import DatasetError
-from fromscratch.datasets.locations import DATA_ENV, download_dir, search_dirs
+from fromscratch.datasets.find import find_or_download
+from fromscratch.datasets.locations import DATA_ENV, search_dirs
 
 TextSplit = Literal["train", "validation"]
 TEXT_SPLITS: tuple[TextSplit, ...] = get_args(TextSplit)
@@ -139,31 +138,14 @@ def _check_split(split: str) -> TextSplit:
 
 def _locate(root: str | os.PathLike[str] | None, download: bool) -> Path:
     """The verified path of input.txt: the first one found, else a fresh download."""
-    dirs = search_dirs(DATASET, root)
-    for directory, _ in dirs:
-        if (path := directory / FILE_NAME).is_file():
-            verify_sha256(path, TINY_SHAKESPEARE_SHA256)
-            return path
-    if not download:
-        raise DatasetError(_not_found(dirs, download))
-    try:
-        return download_file(
-            FILE_NAME,
-            download_dir(DATASET, root),
-            sha256=TINY_SHAKESPEARE_SHA256,
-            mirrors=tiny_shakespeare_mirrors(),
-        )
-    except DatasetError as error:
-        raise DatasetError(f"{error}\n{_not_found(dirs, download)}") from None
-
-
-def _not_found(dirs: list[tuple[Path, str]], download: bool) -> str:
-    searched = "\n".join(f"  {directory}  ({origin})" for directory, origin in dirs)
-    if not os.environ.get(DATA_ENV):
-        searched += f"\n  (${DATA_ENV} is not set)"
-    return (
-        f"Tiny Shakespeare file {FILE_NAME} not found. Searched, in order:\n{searched}\n"
-        f"Put {FILE_NAME} in a directory named {DATASET} and set {DATA_ENV} to its "
-        "parent, or pass load_tiny_shakespeare(root=<the directory>)"
-        + ("." if download else ", or allow download=True.")
+    return find_or_download(
+        DATASET,
+        FILE_NAME,
+        TINY_SHAKESPEARE_SHA256,
+        root=root,
+        download=download,
+        mirrors=tiny_shakespeare_mirrors(),
+        label=f"Tiny Shakespeare file {FILE_NAME}",
+        how=f"Put {FILE_NAME} in a directory named {DATASET} and set {DATA_ENV} to its "
+        "parent, or pass load_tiny_shakespeare(root=<the directory>)",
     )
