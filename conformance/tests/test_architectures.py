@@ -148,7 +148,7 @@ def test_the_reference_refuses_what_is_not_a_literal_whitelisted_call(text: str)
 
 def test_not_applicable_says_why_and_is_never_a_pass():
     class MlpOnly:
-        pass
+        """A model class with no ``supported_layers``: it builds the MLP shorthand only."""
 
     impl = Implementation("mlp-only", MlpOnly, {})  # type: ignore[arg-type]
     rows = [r for r in checks.not_applicable(impl) if not r["check"].startswith("accuracy")]
