@@ -119,7 +119,7 @@ def test_chunks_are_even_in_number(pairs: int, base_size: int, expected: int) ->
     [
         ({"executor": "threads", "workers": 0}, r"workers must be an integer >= 1, got 0"),
         ({"executor": "threads", "address": "auto"}, r"address applies to executor='ray' only"),
-        ({"workers": 2}, r"workers apply to executor='threads' or 'ray'"),
+        ({"workers": 2}, r"workers apply to executor='threads', 'processes' or 'ray'"),
     ],
 )
 def test_thread_options_are_validated(options: dict[str, Any], message: str) -> None:

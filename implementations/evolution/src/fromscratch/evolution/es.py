@@ -54,7 +54,7 @@ from .mlp import MLP, ChunkMap
 from .noise import NoiseTable
 
 if TYPE_CHECKING:
-    from .ray_pool import RayPool
+    from .pool import WorkerPool
 
 
 def centered_ranks(L: Array) -> NDArray[np.float64]:
@@ -106,7 +106,7 @@ class EvolutionStrategy:
         rank: int | None,
         noise: NoiseTable,
         rng: np.random.Generator,
-        pool: RayPool | None = None,
+        pool: WorkerPool | None = None,
         map_chunks: ChunkMap = map,
     ) -> None:
         self.mlp, self.theta, self.noise, self.rng = mlp, theta, noise, rng
@@ -137,9 +137,9 @@ class EvolutionStrategy:
         """The rank-shaped antithetic estimate of :math:`\\nabla_\\theta L(X, y)`.
 
         The pairs are evaluated here (their chunks through ``map_chunks``: in turn, or on
-        threads), or on the workers of a Ray ``pool``, which hold the data and the noise
-        table: they get the batch's ``rows`` and the perturbations' offsets, never the
-        numbers themselves.
+        threads), or on the workers of a ``pool`` (processes or Ray actors), which hold the
+        data and the noise table: they get the batch's ``rows`` and the perturbations'
+        offsets, never the numbers themselves.
         """
         offsets = self.noise.offsets(self.pairs, self.rng)
         F = self.noise.take(offsets, self.kind.width)

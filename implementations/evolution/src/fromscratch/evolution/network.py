@@ -44,7 +44,9 @@ from .lowrank import perturbations
 from .mlp import MLP
 from .noise import NoiseTable
 from .options import FitOptions, check_fit_options, check_population
-from .ray_pool import RayPool, WorkerSpec
+from .pool import WorkerPool, WorkerSpec
+from .process_pool import ProcessPool
+from .ray_pool import RayPool
 
 Strategy = EvolutionStrategy | GeneticAlgorithm | HillClimber
 
@@ -138,11 +140,13 @@ class Network(Classifier):
         executor, workers, address
             ES only: ``"local"`` (default) evaluates the population in this process, on
             one thread; ``"threads"`` on ``workers`` threads of this process (default 2:
-            one per core, with one BLAS thread each); ``"ray"`` on ``workers`` Ray actors
-            (default 2), on a local Ray instance (``address=None``) or the cluster at
-            ``address``, which needs the ``ray`` extra. ``"threads"`` keeps BLAS to one
-            thread; every executor gives results bit-identical to ``"local"`` with BLAS on
-            one thread (BLAS's thread count changes the last bits of its products).
+            one per core, with one BLAS thread each); ``"processes"`` on ``workers``
+            worker processes of this machine (default 2); ``"ray"`` on ``workers`` Ray
+            actors (default 2), on a local Ray instance (``address=None``) or the cluster
+            at ``address``, which needs the ``ray`` extra. Threads and workers keep BLAS
+            to one thread; every executor gives results bit-identical to ``"local"``
+            with BLAS on one thread (BLAS's thread count changes the last bits of its
+            products).
         schedule
             ``"constant"`` (default) or ``"cosine"`` annealing of ``learning_rate`` per epoch.
 
@@ -167,7 +171,7 @@ class Network(Classifier):
         X = self._inputs(X)
         y = self.check_y(y, len(X))
 
-        pool = self._make_pool(config, X, y) if config.executor == "ray" else None
+        pool = self._make_pool(config, X, y) if config.executor in ("processes", "ray") else None
         threads = (
             ThreadPoolExecutor(config.workers, thread_name_prefix="evolution")
             if config.executor == "threads"
@@ -189,7 +193,7 @@ class Network(Classifier):
                     callback,
                     batch_callback,
                 )
-        finally:  # also on Ctrl-C: no Ray worker, no thread outlives fit
+        finally:  # also on Ctrl-C: no worker process, Ray actor or thread outlives fit
             if pool is not None:
                 pool.close()
             if threads is not None:
@@ -235,8 +239,9 @@ class Network(Classifier):
             batch_callback=batch_callback,
         )
 
-    def _make_pool(self, config: FitOptions, X: Array, y: Labels) -> RayPool:
-        """Ray workers that hold the data and this model's noise table (same seed)."""
+    def _make_pool(self, config: FitOptions, X: Array, y: Labels) -> WorkerPool:
+        """Worker processes or Ray actors that hold the data and this model's noise table
+        (same seed)."""
         spec = WorkerSpec(
             self.arch.sizes,
             self.arch.activation,
@@ -245,6 +250,8 @@ class Network(Classifier):
             self._noise_seed,
             config.rank,
         )
+        if config.executor == "processes":
+            return ProcessPool(spec, X, y, workers=config.workers)
         return RayPool(spec, X, y, workers=config.workers, address=config.address)
 
     def _noise_table(self) -> NoiseTable:
@@ -258,7 +265,7 @@ class Network(Classifier):
         self,
         config: FitOptions,
         learning_rate: float,
-        pool: RayPool | None,
+        pool: WorkerPool | None,
         threads: ThreadPoolExecutor | None,
     ) -> Strategy:
         # Strategies update their own copy of theta; fit copies the result back per epoch.

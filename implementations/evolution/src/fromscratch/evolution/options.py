@@ -22,7 +22,7 @@ from fromscratch.boundary.validation import (
 )
 
 STRATEGIES = ("es", "ga", "hill_climb")
-EXECUTORS = ("local", "threads", "ray")
+EXECUTORS = ("local", "threads", "processes", "ray")
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -127,13 +127,13 @@ def check_fit_options(options: Mapping[str, Any]) -> FitOptions:
     executor = check_choice("executor", options.get("executor", defaults.executor), EXECUTORS)
     if executor == "local" and ("workers" in options or "address" in options):
         raise ValueError(
-            "workers apply to executor='threads' or 'ray', address to 'ray' only; "
-            "the local executor evaluates the population in this process, on one thread"
+            "workers apply to executor='threads', 'processes' or 'ray', address to 'ray' "
+            "only; the local executor evaluates the population in this process, on one thread"
         )
-    if executor == "threads" and "address" in options:
+    if executor in ("threads", "processes") and "address" in options:
         raise ValueError(
-            "address applies to executor='ray' only; executor='threads' evaluates the "
-            "population on threads of this process"
+            f"address applies to executor='ray' only; executor={executor!r} evaluates the "
+            f"population on {executor} of this machine"
         )
     workers = check_int("workers", options.get("workers", defaults.workers))
     address = options.get("address")
