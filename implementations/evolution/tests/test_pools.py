@@ -413,3 +413,15 @@ def test_workers_exit_when_their_driver_is_killed() -> None:
         for process in pool.processes:
             process.kill()
             process.join()
+
+
+def test_a_worker_process_that_cannot_start_says_so() -> None:
+    X, y = data(40)
+    spec = WorkerSpec(
+        (64, 16, 3), "no_such", "cross_entropy", "float32", np.random.SeedSequence(5), 1
+    )
+    with pytest.raises(
+        RuntimeError, match=r"process worker 0 exited while starting \(exit code 1\)"
+    ):
+        ProcessPool(spec, X, y, workers=1)
+    assert not worker_pids("processes")

@@ -21,7 +21,8 @@ Per generation that is, in bytes (b the bytes of a float, 4 for float32),
 
     \text{out} = W\,(b\,d + 8n) + 8Q, \qquad \text{back} = 2Q\,b,
 
-plus a fixed overhead per message. A pair's loss can change in its last bits with the
+plus a fixed overhead per message (on Ray, θ goes once per machine through its object
+store instead of once per worker). A pair's loss can change in its last bits with the
 width of the chunk it is computed in (see :meth:`MLP.antithetic_losses`), so the pairs
 are cut into chunks exactly as in one process, each worker's share is whole chunks, and
 the worker evaluates them at that width; a share cut into chunks of its own would change
@@ -79,7 +80,10 @@ class WorkerSpec:
 
 
 class Worker:
-    """Holds the noise table and the training data; evaluates antithetic pairs."""
+    """Holds the noise table and the training data; evaluates antithetic pairs.
+
+    A worker has a process of its own (a worker process or a Ray actor), and keeps BLAS in
+    that process to one thread."""
 
     def __init__(self, spec: WorkerSpec, X: Array, y: Labels) -> None:
         self.mlp = MLP(spec.sizes, ACTIVATIONS[spec.activation], LOSSES[spec.loss])
@@ -118,9 +122,9 @@ class Worker:
 class WorkerPool:
     """``workers`` :class:`Worker` s evaluating one generation together.
 
-    A subclass says where a worker lives: :meth:`_start` one, :meth:`_submit` a share to
-    it, :meth:`_result` of a submission, which raises one of ``lost`` if the worker died,
-    and :meth:`close`.
+    A subclass says where a worker lives: :meth:`_replace` starts one in a place,
+    :meth:`_submit` hands it a share, :meth:`_result` waits for the losses and raises one
+    of ``lost`` if the worker died, and :meth:`close` stops them all.
     """
 
     label: ClassVar[str] = "pool"
@@ -195,7 +199,7 @@ class WorkerPool:
         return theta
 
     def _replace(self, i: int) -> None:
-        """Put a new worker in the place of worker ``i``, which died."""
+        """Start a worker in place ``i``: a first one, or a new one for one that died."""
         raise NotImplementedError
 
     def _submit(self, i: int, job: Share) -> Any:

@@ -77,8 +77,8 @@ class ProcessPool(WorkerPool):
         try:
             for i in range(workers):  # start them all, then wait: they start in parallel
                 self._spawn(i)
-            for conn in self.actors:
-                conn.recv()  # the pid: the worker is up
+            for i in range(workers):
+                self._wait_until_up(i)
         except BaseException:  # Ctrl-C or a failed start: leave no worker behind
             self.close()
             raise
@@ -86,7 +86,19 @@ class ProcessPool(WorkerPool):
     def _replace(self, i: int) -> None:
         self._stop(i)
         self._spawn(i)
-        self.actors[i].recv()  # the pid: the new worker is up
+        self._wait_until_up(i)
+
+    def _wait_until_up(self, i: int) -> None:
+        """Wait for worker ``i``'s first message, its pid: it holds the data and the table."""
+        try:
+            self.actors[i].recv()
+        except EOFError:
+            self.processes[i].join()
+            raise RuntimeError(
+                f"process worker {i} exited while starting (exit code "
+                f"{self.processes[i].exitcode}); is there memory for a copy of the "
+                f"training data and the noise table per worker?"
+            ) from None
 
     def _spawn(self, i: int) -> None:
         ours, theirs = self.context.Pipe()
@@ -105,7 +117,7 @@ class ProcessPool(WorkerPool):
         return None
 
     def _result(self, i: int, future: Any) -> tuple[Array, Array]:
-        if future is not None:
+        if future is not None:  # the error _submit met: the worker was already gone
             raise future
         status, result = self.actors[i].recv()
         if status == "error":
