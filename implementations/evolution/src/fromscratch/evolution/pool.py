@@ -63,8 +63,10 @@ from .noise import NoiseTable
 MAX_RESTARTS: Final = 3
 """Workers replaced in one ``fit`` before the run gives up."""
 
+# What one worker gets per generation: θ, the batch's rows, its offsets, sigma, the chunks'
+# width. (A comment, not a docstring: autodoc would document the alias as an object of
+# the builtins module, a page the site cannot have.)
 Share = tuple[Array, NDArray[np.intp], NDArray[np.int64], float, int]
-"""What one worker gets per generation: θ, the batch's rows, its offsets, sigma, the chunk width."""
 
 
 @dataclass(frozen=True)
