@@ -28,10 +28,14 @@ SHORT = ["--steps", "3", "--validation-windows", "8", "--sample-length", "30"]
 
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """Every model whose implementation is installed, three steps each."""
+    """Every model whose implementation is installed, three steps each; skipped where none
+    is (``nox -s loops`` or ``nox -s evolution`` install one implementation without any)."""
     out = tmp_path_factory.mktemp("text") / "text.json"
     assert cli.main(["text", "--out", str(out), *SHORT]) == 0
-    return out, json.loads(out.read_text())
+    data = json.loads(out.read_text())
+    if not data["runs"]:
+        pytest.skip("no installed implementation has a character model")
+    return out, data
 
 
 def test_each_model_matches_its_twin_after_the_same_steps(
