@@ -323,8 +323,12 @@ def test_a_run_out_of_restarts_fails_clearly(backend: str, monkeypatch: pytest.M
 
 
 CTRL_C_SCRIPT = """
+import signal
 import numpy as np
 from fromscratch.evolution import Network
+# Ctrl-C must raise here even when this test runs as a background job, which inherits
+# SIGINT ignored (Python then installs no handler of its own).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 rng = np.random.default_rng(0)
 X = rng.normal(size=(2000, 64)).astype(np.float32)
 y = rng.integers(0, 3, size=2000)
