@@ -31,7 +31,8 @@ def keep_freed_memory() -> None:
     By default it hands every freed block over 128 KiB back to the kernel, so a
     generation's arrays (a chunk's hidden activations are 1.6 MiB on MNIST) are fresh
     pages every time, and touching them page-faults: measured 13.7 against 10.1 ms per
-    generation of the MNIST recipe in a worker process. (The driver process is usually
+    generation of the MNIST recipe in a worker process (the same settings given through
+    glibc's ``MALLOC_*`` environment variables). (The driver process is usually
     spared by accident: freeing a large block, such as the loader's, raises glibc's
     thresholds by itself.) Elsewhere than glibc this does nothing.
     """
