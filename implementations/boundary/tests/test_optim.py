@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from fromscratch.boundary import loop, optim
+from fromscratch.boundary import optim
 from fromscratch.boundary.options import FitOptions, check_fit_options, make_optimizer
 
 
@@ -82,23 +82,3 @@ def test_adamw_decays_by_default_and_options_of_another_optimizer_are_refused() 
         check_fit_options({"optimizer": "adam", "momentum": 0.9})
     with pytest.raises(ValueError, match="adamw"):
         check_fit_options({"optimizer": "adamw"})  # not accepted by default
-
-
-def test_the_loop_stops_a_diverging_run_before_its_step() -> None:
-    steps: list[int] = []
-    losses = iter([1.0, math.inf])
-    with pytest.raises(FloatingPointError, match="epoch 1, batch 2: the loss is inf"):
-        loop.train(
-            lambda rows: next(losses),
-            lambda: steps.append(1),
-            n_rows=4,
-            epochs=1,
-            batch_size=2,
-            learning_rate=0.1,
-            schedule="constant",
-            shuffle=False,
-            rng=np.random.default_rng(0),
-            set_learning_rate=lambda lr: None,
-            parameters=list,
-        )
-    assert steps == [1]  # the first batch stepped, the diverged one did not
